@@ -1,0 +1,27 @@
+"""Conversational retrieval over the DCMS report on public service mutuals in health and social care."""
+
+from assistant.api import Assistant
+from assistant.errors import (
+    AssistantError,
+    BadHistory,
+    BadQuestion,
+    CorpusError,
+    IndexCorrupt,
+    IndexMissing,
+    LLMUnavailable,
+    ModelMissing,
+)
+from assistant.passage import Passage
+
+__all__ = [
+    "Assistant",
+    "AssistantError",
+    "BadHistory",
+    "BadQuestion",
+    "CorpusError",
+    "IndexCorrupt",
+    "IndexMissing",
+    "LLMUnavailable",
+    "ModelMissing",
+    "Passage",
+]

@@ -1,0 +1,1 @@
+"""Answers with verified citations: extractive by default, an LLM when configured."""

@@ -1,0 +1,127 @@
+"""The ``assistant`` command: index, search, ask, chat, eval, bench.
+
+Library errors (AssistantError) become one-line messages and a non-zero exit; nothing else is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+from assistant.errors import AssistantError
+
+EXIT_ERROR = 2
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
+
+
+def _load(args: argparse.Namespace, rebuild: bool = False):  # type: ignore[no-untyped-def]
+    from assistant.api import Assistant
+
+    return Assistant.load(rebuild=rebuild, progress=sys.stderr.isatty())
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    assistant = _load(args, rebuild=args.rebuild)
+    manifest = assistant.index.manifest
+    counts = manifest.get("counts", {})
+    print(
+        f"Index ready: {counts.get('documents')} documents, {counts.get('passages')} passages "
+        f"({assistant.settings.index_type} FAISS, {manifest.get('model')}, built {manifest.get('built_at')}) "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+    return 0
+
+
+def _snippet(text: str, width: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    assistant = _load(args)
+    started = time.perf_counter()
+    passages = assistant.search(args.query, k=args.k)
+    elapsed = time.perf_counter() - started
+    if args.json:
+        print(
+            json.dumps(
+                {"query": args.query, "ms": round(elapsed * 1000, 1), "results": [p.to_json() for p in passages]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(passages)} passages for “{args.query}” ({elapsed * 1000:.0f} ms)", show_lines=True)
+    table.add_column("#", justify="right")
+    table.add_column("Document / section", max_width=48)
+    table.add_column("Passage")
+    for i, p in enumerate(passages, start=1):
+        where = f"[bold]{p.title}[/bold]\n{p.section}"
+        if p.also_in:
+            where += f"\n[dim]also in: {', '.join(p.also_in)}[/dim]"
+        table.add_row(str(i), where, _snippet(p.text, 400))
+    Console().print(table)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="build (or verify and load) the index")
+    p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is current")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="search passages")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_search)
+
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_libraries()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AssistantError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""One hierarchy of domain errors. The library raises these; the CLI and the app word them for users.
+
+Every message is a single sentence a user can act on: no paths to internals, no tracebacks.
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base of every error the assistant raises on purpose."""
+
+
+class CorpusError(AssistantError):
+    """The corpus folder or its manifest cannot be used (missing, unlisted, empty or non-UTF-8 file)."""
+
+
+class ModelMissing(AssistantError):
+    """The embedding model cannot be loaded offline."""
+
+
+class IndexMissing(AssistantError):
+    """There is no built index where one was expected."""
+
+
+class IndexCorrupt(AssistantError):
+    """An index artifact does not match its manifest (damaged or tampered with)."""
+
+
+class BadQuestion(AssistantError):
+    """A query or question that cannot be searched: empty, too long, or unreadable."""
+
+
+class BadHistory(AssistantError):
+    """Conversation history that is not a list of {role, content} messages."""
+
+
+class LLMUnavailable(AssistantError):
+    """The configured LLM endpoint failed, timed out, or answered without usable citations."""
+
+
+class IndexStale(AssistantError):
+    """The index was built from another corpus or with other settings; it must be rebuilt."""

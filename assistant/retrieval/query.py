@@ -1,0 +1,64 @@
+"""Validation of user input before it reaches retrieval: queries and conversation history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.corpus.text import collapse_spaces, strip_invisible
+from assistant.errors import BadHistory, BadQuestion
+
+Message = dict[str, str]
+
+
+def clean_query(text: object, max_chars: int) -> str:
+    """The query with control characters and odd spacing removed; BadQuestion if nothing usable is left."""
+    if text is None:
+        raise BadQuestion("Please type a question.")
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadQuestion("The question is not readable text.") from exc
+    if not isinstance(text, str):
+        raise BadQuestion("The question must be text.")
+    if len(text) > max_chars * 4:
+        raise BadQuestion(f"The question is too long ({len(text):,} characters); keep it under {max_chars:,}.")
+    cleaned = collapse_spaces(strip_invisible(text).replace("\n", " ").replace("\t", " "))
+    if not cleaned or not any(ch.isalnum() for ch in cleaned):
+        raise BadQuestion("Please type a question.")
+    if len(cleaned) > max_chars:
+        raise BadQuestion(f"The question is too long ({len(cleaned):,} characters); keep it under {max_chars:,}.")
+    return cleaned
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # Gradio may send a list of parts
+        return " ".join(_content_text(part) for part in content)
+    if isinstance(content, dict):
+        value = content.get("text") or content.get("content") or ""
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def clean_history(history: object, max_turns: int, max_chars: int = 4000) -> list[Message]:
+    """Gradio-style messages, trimmed to the last ``max_turns`` exchanges; malformed entries skipped.
+
+    Only a history that is not a list at all is refused.
+    """
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise BadHistory("The conversation history must be a list of messages.")
+    messages: list[Message] = []
+    for item in history:
+        if not isinstance(item, dict):
+            continue
+        role = item.get("role")
+        if role not in ("user", "assistant"):
+            continue
+        text = collapse_spaces(strip_invisible(_content_text(item.get("content"))))
+        if text:
+            messages.append({"role": str(role), "content": text[:max_chars]})
+    return messages[-2 * max_turns :]
