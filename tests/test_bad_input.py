@@ -1,0 +1,91 @@
+"""Bad input gets a clear one-line message and loses nothing; no traceback reaches a user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.errors import BadHistory, BadQuestion
+
+from .conftest import REPO
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t ", "\x00\x01\x02", "?!…", None])
+def test_empty_queries_are_refused(assistant, query) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadQuestion, match="Please type a question"):
+        assistant.search(query)
+
+
+def test_huge_query_is_refused_with_the_limit(assistant) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadQuestion, match=r"too long \(10,000 characters\); keep it under 2,000"):
+        assistant.search("mutual " * 1428 + "abcd")
+
+
+def test_control_characters_are_stripped_not_fatal(assistant) -> None:  # type: ignore[no-untyped-def]
+    clean = assistant.search("Granta Medical Practices", k=3)
+    dirty = assistant.search("Gran\x00ta\u200b Medical\x1b Practices\x07", k=3)
+    assert [p.id for p in dirty] == [p.id for p in clean]
+
+
+@pytest.mark.parametrize("query", ["ما هو PCN؟", "🤔 mutuals?", "Ｍｕｔｕａｌｓ", "mutu\u0301als", "<script>alert(1)</script>"])
+def test_odd_unicode_still_searches(assistant, query: str) -> None:
+    assert len(assistant.search(query, k=2)) == 2
+
+
+def test_binary_bytes_query_is_refused(assistant) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadQuestion, match="not readable text"):
+        assistant.search(b"\xff\xfe\x00")  # type: ignore[arg-type]
+
+
+def test_malformed_history_is_trimmed_not_fatal(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [{"role": "user"}, "junk", {"role": "system", "content": "x"}, {"role": "assistant", "content": 42}]
+    history += [{"role": "user", "content": "tell me about mutuals"}] * 500
+    assert assistant.search("what about primary care?", history=history)
+    with pytest.raises(BadHistory):
+        assistant.search("anything", history="not a list")  # type: ignore[arg-type]
+
+
+def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "assistant.cli", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_cli_bad_query_is_one_line_and_nonzero(assistant) -> None:  # type: ignore[no-untyped-def]
+    env = {"ASSISTANT_INDEX": str(assistant.settings.index_dir)}
+    result = _cli("search", "   ", env_extra=env)
+    assert result.returncode != 0
+    assert result.stderr.strip() == "Error: Please type a question."
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_cli_broken_corpus_is_one_line_and_nonzero(tmp_path: Path, corpus_copy: Path) -> None:
+    (corpus_copy / "web-summary.txt").write_bytes(b"\xff\xfe bad")
+    env = {"ASSISTANT_INDEX": str(tmp_path / "index"), "ASSISTANT_CORPUS": str(corpus_copy)}
+    result = _cli("index", env_extra=env)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == "Error: The corpus file web-summary.txt is not UTF-8 text."
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_missing_model_is_one_line_and_nonzero(tmp_path: Path) -> None:
+    env = {"ASSISTANT_INDEX": str(tmp_path / "index"), "ASSISTANT_MODEL": str(tmp_path / "nothing-here")}
+    result = _cli("search", "mutuals", env_extra=env)
+    assert result.returncode != 0
+    assert "cannot be loaded offline" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_search_json_is_machine_readable(assistant) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    result = _cli(
+        "search", "What is Teckal?", "-k", "2", "--json", env_extra={"ASSISTANT_INDEX": str(assistant.settings.index_dir)}
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert len(data["results"]) == 2 and {"doc_id", "section", "text", "start", "end"} <= set(data["results"][0])

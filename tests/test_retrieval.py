@@ -1,0 +1,77 @@
+"""Hybrid search: best passage first, glossary expansion, duplicates collapsed, a LangChain retriever."""
+
+from __future__ import annotations
+
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.retrieval.glossary import build_glossary
+from assistant.retrieval.hybrid import reciprocal_rank_fusion
+
+
+def test_search_returns_k_span_exact_passages_best_first(assistant) -> None:  # type: ignore[no-untyped-def]
+    results = assistant.search("how many mutuals are there in health and social care?", k=5)
+    assert len(results) == 5
+    assert [p.score for p in results] == sorted((p.score for p in results), reverse=True)
+    for p in results:
+        assert assistant.document(p.doc_id).text[p.start : p.end] == p.text
+        assert p.title and p.section is not None
+
+
+def test_search_finds_the_passage_that_answers(assistant) -> None:  # type: ignore[no-untyped-def]
+    top = assistant.search("What share of mutuals are profitable and how much surplus is reinvested?", k=3)
+    assert any("96% of mutuals" in p.text for p in top)
+    assert any("92% of mutuals reinvest their profits" in p.text for p in top)
+
+
+def test_glossary_pairs_come_from_the_reports(assistant) -> None:  # type: ignore[no-untyped-def]
+    glossary = build_glossary(assistant.passages)
+    for acronym, name in {
+        "PCN": "Primary Care Network",
+        "CCG": "Clinical Commissioning Group",
+        "GMS": "General Medical Services",
+        "CIC": "Community Interest Company",
+        "STP": "Sustainability and Transformation Partnerships",
+        "MSP2": "Mutuals Support Programme 2",
+    }.items():
+        assert glossary.pairs[acronym] == name
+    assert "Primary Care Network" in glossary.expand("what do PCNs do?")
+    assert "(MSP2)" in glossary.expand("who runs the Mutuals Support Programme 2?")
+    assert glossary.expand("nothing to expand here") == "nothing to expand here"
+
+
+def test_acronym_query_reaches_the_passage_using_the_full_name(assistant) -> None:  # type: ignore[no-untyped-def]
+    results = assistant.search("What is an STP?", k=5)
+    assert any("Sustainability and Transformation Partnerships" in p.text for p in results)
+
+
+def test_text_in_report_and_extract_comes_back_once_from_the_report(assistant) -> None:  # type: ignore[no-untyped-def]
+    query = "PossAbilities has more than doubled its turnover since spinning out in 2014"
+    results = assistant.search(query, k=10)
+    holders = [p for p in results if "more than doubled its turnover" in p.text]
+    assert len(holders) == 1
+    assert holders[0].doc_id == "report"
+    assert "High Potential Service Areas (chapter extract)" in holders[0].also_in
+    assert all(p.doc_id != "extract" or not p.duplicate_of for p in results)
+
+
+def test_short_web_summary_collapses_into_the_long_one(assistant) -> None:  # type: ignore[no-untyped-def]
+    results = assistant.search("rekindle the mutual spark", k=10)
+    holders = [p for p in results if "rekindle the mutual spark" in p.text]
+    assert [p.doc_id for p in holders] == ["web-summary"]
+
+
+def test_reciprocal_rank_fusion_rewards_agreement() -> None:
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1, 4]], [1.0, 1.0], k=60)
+    assert max(fused, key=lambda i: fused[i]) == 1
+    assert fused[3] > fused[2] and fused[4] > 0
+
+
+def test_langchain_retriever_returns_documents_with_metadata(assistant) -> None:  # type: ignore[no-untyped-def]
+    retriever = assistant.as_retriever(k=3)
+    assert isinstance(retriever, BaseRetriever)
+    docs = retriever.invoke("Granta Medical Practices employee ownership trust")
+    assert len(docs) == 3
+    first = docs[0]
+    assert {"doc_id", "title", "section", "start", "end", "score"} <= set(first.metadata)
+    text = assistant.document(first.metadata["doc_id"]).text
+    assert text[first.metadata["start"] : first.metadata["end"]] == first.page_content
