@@ -106,7 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []  # type: ignore[type-arg]
+def _register_eval(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from assistant.evaluation.command import register
+
+    register(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_eval]  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,74 @@
+"""What a user would build in an afternoon, measured in the same run as the project.
+
+* ``langchain-tutorial``: the LangChain RAG tutorial pipeline — raw files, RecursiveCharacterTextSplitter
+  (1000 characters, 200 overlap), the same MiniLM embeddings, FAISS similarity search.
+* ``bm25-only``: BM25 alone over the project's own passages (no dense retrieval, no expansion).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from assistant.corpus.manifest import load_corpus
+from assistant.passage import Passage
+from assistant.retrieval.bm25 import BM25Index
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One returned chunk: an id unique within its system, and its text."""
+
+    id: str
+    text: str
+
+
+class System(Protocol):
+    name: str
+
+    def retrieve(self, question: str, history: list[dict[str, str]], k: int) -> list[Hit]: ...
+
+
+class LangChainTutorial:
+    name = "langchain-tutorial"
+
+    def __init__(self, corpus_dir: Path, model_path: str):
+        from langchain_core.documents import Document
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from langchain_community.vectorstores import FAISS
+            from langchain_huggingface import HuggingFaceEmbeddings
+
+        docs = [Document(page_content=s.raw, metadata={"source": s.file}) for s in load_corpus(corpus_dir)]
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        self.chunks = splitter.split_documents(docs)
+        for i, chunk in enumerate(self.chunks):
+            chunk.id = f"lc#{i}"
+        embeddings = HuggingFaceEmbeddings(model_name=model_path, encode_kwargs={"normalize_embeddings": True})
+        self.store = FAISS.from_documents(self.chunks, embeddings)
+
+    @property
+    def all_hits(self) -> list[Hit]:
+        return [Hit(str(c.id), c.page_content) for c in self.chunks]
+
+    def retrieve(self, question: str, history: list[dict[str, str]], k: int) -> list[Hit]:
+        return [Hit(str(d.id), d.page_content) for d in self.store.similarity_search(question, k=k)]
+
+
+class BM25Only:
+    name = "bm25-only"
+
+    def __init__(self, passages: list[Passage]):
+        self.passages = passages
+        self.index = BM25Index([p.embed_text for p in passages])
+
+    @property
+    def all_hits(self) -> list[Hit]:
+        return [Hit(p.id, p.text) for p in self.passages]
+
+    def retrieve(self, question: str, history: list[dict[str, str]], k: int) -> list[Hit]:
+        return [Hit(self.passages[i].id, self.passages[i].text) for i, _ in self.index.search(question, k)]
