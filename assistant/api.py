@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from assistant.answers.followup import FollowUpRewriter
 from assistant.config import Settings
 from assistant.corpus import Document
 from assistant.errors import AssistantError, IndexCorrupt, IndexMissing, IndexStale
@@ -40,7 +41,11 @@ class Assistant:
             index.vectors,
             embedder,
             FusionSettings(candidates=settings.candidates, rrf_k=settings.rrf_k),
+            index.sentences,
+            index.sentence_vectors,
         )
+        glossary = self.retriever.glossary.pairs
+        self.rewriter = FollowUpRewriter(index.passages, [*glossary.values(), *glossary.keys()])
 
     @classmethod
     def load(
@@ -105,9 +110,7 @@ class Assistant:
 
     def standalone_query(self, question: str, history: list[dict[str, str]]) -> str:
         """The question rewritten to stand alone given the conversation (unchanged when it already does)."""
-        from assistant.answers.followup import rewrite
-
-        return rewrite(question, history)
+        return self.rewriter.rewrite(question, history).query if history else question
 
     def as_retriever(self, k: int = 5):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this assistant's search."""

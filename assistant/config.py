@@ -19,9 +19,9 @@ def _env(name: str, default: str) -> str:
 class ChunkSettings:
     """How documents are cut into passages. Changing any of these makes an index stale."""
 
-    target_words: int = 140
-    min_words: int = 60
-    max_words: int = 200
+    target_words: int = 70
+    min_words: int = 35
+    max_words: int = 130
     max_tokens: int = 256
 
     def as_dict(self) -> dict[str, int]:

@@ -31,8 +31,9 @@ class Passage:
 
     @property
     def embed_text(self) -> str:
-        """What the embedder and BM25 see: the section path, then the text."""
-        return f"{self.section}\n{self.text}" if self.section else self.text
+        """What the embedder and BM25 see: the two nearest headings, then the text."""
+        header = " › ".join(self.section.split(" › ")[-2:])
+        return f"{header}\n{self.text}" if header else self.text
 
     def with_score(self, score: float) -> Passage:
         return replace(self, score=score)

@@ -33,12 +33,15 @@ def test_tiny_window_splits_at_sentences_without_losing_text(embedder) -> None: 
 
 
 def test_passages_are_small_enough_to_cite(assistant) -> None:  # type: ignore[no-untyped-def]
-    body = [p for p in assistant.passages if p.doc_id == "report" and p.kind != "footnote"]
+    # glossary entries and footnotes are single entries on purpose; everything else is packed
+    body = [p for p in assistant.passages if p.doc_id == "report" and p.kind not in ("footnote", "glossary")]
     words = [len(p.text.split()) for p in body]
     assert max(words) <= 200
     assert 60 <= statistics.median(words) <= 200
-    in_range = sum(1 for w in words if 40 <= w <= 200) / len(words)
-    assert in_range >= 0.85
+    in_range = sum(1 for w in words if 30 <= w <= 200) / len(words)
+    assert in_range >= 0.95
+    glossary = [p for p in assistant.passages if p.kind == "glossary"]
+    assert len(glossary) >= 30 and all("\n" not in p.text for p in glossary)
 
 
 def test_passages_carry_their_section_path(assistant) -> None:  # type: ignore[no-untyped-def]
@@ -47,7 +50,9 @@ def test_passages_carry_their_section_path(assistant) -> None:  # type: ignore[n
         "High potential service areas › Primary Care › Risks and barriers to increased use of public service mutuals" in sections
     )
     assert "Glossary of terms and abbreviations" in sections
-    assert all(p.embed_text.startswith(p.section) for p in assistant.passages if p.section)
+    for p in assistant.passages:
+        if p.section:  # the nearest headings are visible to the embedder and to BM25
+            assert p.section.split(" › ")[-1] in p.embed_text.split("\n")[0]
 
 
 def test_glossary_entries_and_table_rows_stay_whole(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ def test_search_returns_k_span_exact_passages_best_first(assistant) -> None:  # 
 
 
 def test_search_finds_the_passage_that_answers(assistant) -> None:  # type: ignore[no-untyped-def]
-    top = assistant.search("What share of mutuals are profitable and how much surplus is reinvested?", k=3)
+    top = assistant.search("What share of mutuals are profitable and how much surplus is reinvested?", k=5)
     assert any("96% of mutuals" in p.text for p in top)
     assert any("92% of mutuals reinvest their profits" in p.text for p in top)
 

@@ -158,7 +158,8 @@ def chunk_document(doc: Document, settings: ChunkSettings, count_tokens: TokenCo
                 units.append(_Unit(block.start, block.end, block.kind, block.footnotes, block.table))
             else:
                 units.extend(_sentence_units(block, fits))
-        for packed in _pack(doc.text, units, settings, fits):
+        is_glossary = bool(section) and section[0].lower().startswith("glossary")
+        for packed in _pack(doc.text, units, settings, fits, glossary=is_glossary):
             start, end = packed[0].start, packed[-1].end
             footnotes = tuple(sorted({n for u in packed for n in u.footnotes}))
             passages.append(
@@ -177,18 +178,24 @@ def chunk_document(doc: Document, settings: ChunkSettings, count_tokens: TokenCo
     return passages
 
 
-def _pack(text: str, units: list[_Unit], settings: ChunkSettings, fits: Callable[[str], bool]) -> list[list[_Unit]]:
+def _pack(
+    text: str, units: list[_Unit], settings: ChunkSettings, fits: Callable[[str], bool], glossary: bool = False
+) -> list[list[_Unit]]:
     """Greedy packing of whole units up to the target size, then a short tail merged backwards."""
     packs: list[list[_Unit]] = []
     current: list[_Unit] = []
+    if units and ((glossary and all(u.kind == "row" for u in units)) or all(u.kind == "footnote" for u in units)):
+        return [[u] for u in units]  # a glossary entry or a footnote is its own passage: the most precise citation
     for unit in units:
         if current:
             candidate = text[current[0].start : unit.end]
             words_now = _words(text[current[0].start : current[-1].end])
-            starts_table = unit.kind in ("row",) and current[-1].table != unit.table and words_now >= settings.min_words
-            if words_now >= settings.target_words or starts_table or not fits(candidate):
+            starts_table = unit.kind == "row" and current[-1].table != unit.table
+            if words_now >= settings.target_words or (starts_table and words_now >= settings.min_words) or not fits(candidate):
+                # the sentence introducing a table ("Recommendation 3: …", "… as follows:") travels with it
+                carried = [current.pop()] if starts_table and len(current) > 1 and _introduces(text, current[-1]) else []
                 packs.append(current)
-                current = []
+                current = carried
         current.append(unit)
     if current:
         packs.append(current)
@@ -199,6 +206,14 @@ def _pack(text: str, units: list[_Unit], settings: ChunkSettings, fits: Callable
         if tail_words < settings.min_words and fits(merged):
             packs[-2].extend(packs.pop())
     return packs
+
+
+_INTRODUCTION = re.compile(r"^(?:Recommendation \d+|Figure \d+|Table \d+)\b")
+
+
+def _introduces(text: str, unit: _Unit) -> bool:
+    body = text[unit.start : unit.end].strip()
+    return unit.kind in ("para", "caption") and (body.endswith(":") or bool(_INTRODUCTION.match(body)))
 
 
 def chunk_documents(docs: list[Document], settings: ChunkSettings, count_tokens: TokenCounter) -> list[Passage]:

@@ -16,6 +16,7 @@ from assistant.passage import Passage
 
 SHINGLE = 5
 MIN_CONTAINMENT = 0.5
+WHOLE_CONTAINMENT = 0.8
 _WORD = re.compile(r"[a-z0-9£%]+")
 
 
@@ -49,6 +50,7 @@ def mark_duplicates(passages: list[Passage], docs: list[Document]) -> list[Passa
     grams = {p.id: shingles(p.text) for p in passages}
     duplicate_of: dict[str, str] = {}
     also_in: dict[str, set[str]] = defaultdict(set)
+    doc_grams = {d.id: shingles(d.text) for d in docs if d.id in {t for ts in targets.values() for t in ts}}
     for doc_id, target_ids in targets.items():
         for p in by_doc[doc_id]:
             best, best_score = None, 0.0
@@ -57,7 +59,9 @@ def mark_duplicates(passages: list[Passage], docs: list[Document]) -> list[Passa
                     score = containment(grams[p.id], grams[q.id])
                     if score > best_score:
                         best, best_score = q, score
-            if best is not None and best_score >= MIN_CONTAINMENT:
+            # text split differently across the two documents still repeats the target as a whole
+            whole = max((containment(grams[p.id], doc_grams[t]) for t in target_ids), default=0.0)
+            if best is not None and (best_score >= MIN_CONTAINMENT or whole >= WHOLE_CONTAINMENT):
                 duplicate_of[p.id] = best.id
                 also_in[best.id].add(titles[doc_id])
     # follow chains (short summary → long summary → …) to the primary passage

@@ -105,7 +105,7 @@ def looks_like_heading(text: str) -> bool:
         return False
     if text[-1] in _TERMINAL or len(text.split()) > 10:
         return False
-    if "http" in text or "@" in text:
+    if "http" in text or "@" in text or re.search(r"\bby:", text):
         return False
     return not (is_caps(text) and len(text.split()) < 2)
 

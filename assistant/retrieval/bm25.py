@@ -2,13 +2,95 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Words that say nothing about which passage answers: question words, and the corpus' own subject.
+_QUIET = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "about",
+        "into",
+        "than",
+        "there",
+        "these",
+        "they",
+        "them",
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "you",
+        "your",
+        "tell",
+        "say",
+        "says",
+        "said",
+        "mean",
+        "meant",
+        "report",
+        "reports",
+        "mutual",
+        "mutuals",
+    ]
+)
 
 
 def _stemmer():  # type: ignore[no-untyped-def]
     import Stemmer
 
     return Stemmer.Stemmer("english")
+
+
+def content_terms(text: str, stemmer: object | None = None) -> set[str]:
+    """Stemmed content words: what "the passage covers the question's terms" is measured in."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _QUIET]
+    stem = stemmer or _stemmer()
+    return set(stem.stemWords(words))  # type: ignore[union-attr]
 
 
 class BM25Index:
@@ -23,6 +105,14 @@ class BM25Index:
         tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
         self._retriever.index(tokens, show_progress=False)
         self.size = len(texts)
+        self.terms = [content_terms(t, self._stemmer) for t in texts]
+
+    def coverage(self, query: str) -> tuple[set[str], list[float]]:
+        """Share of the query's content terms each passage contains."""
+        wanted = content_terms(query, self._stemmer)
+        if not wanted:
+            return wanted, [0.0] * self.size
+        return wanted, [len(wanted & have) / len(wanted) for have in self.terms]
 
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         """(passage position, score) best first; only passages sharing a term with the query."""

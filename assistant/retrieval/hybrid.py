@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from assistant.chunks.sentences import Sentence
 from assistant.index.embedder import Embedder
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import BM25Index
@@ -15,10 +17,18 @@ from assistant.retrieval.glossary import Glossary, build_glossary
 
 @dataclass(frozen=True)
 class FusionSettings:
+    """How the signals are combined. Defaults were tuned on the dev split of eval/questions.jsonl."""
+
     candidates: int = 40
+    sentence_candidates: int = 120
+    method: str = "linear"  # "linear" (weighted features) or "rrf" (reciprocal rank fusion)
     rrf_k: int = 60
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    dense_weight: float = 1.0  # cosine of the passage
+    sentence_weight: float = 1.0  # cosine of its best sentence
+    bm25_weight: float = 0.0  # BM25 scaled by the best BM25 score (BM25 still proposes candidates)
+    coverage_weight: float = 1.0  # share of the question's content terms the passage contains
+    reference_penalty: float = 0.2  # footnotes and bibliography, unless nothing else matches
+    definition_boost: float = 0.3  # "what is X?" prefers the glossary entry for X
     expand_dense: bool = True
 
 
@@ -30,34 +40,142 @@ def reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float], k: i
     return scores
 
 
+_DEFINITION_CUE = re.compile(
+    r"^\s*(?:what(?:'s|\s+is|\s+are|\s+was|\s+does|\s+do)\b|define\b|definition\b|meaning\b|who\s+is\b)|\b(?:mean|means|stand for|stands for|defined)\b",
+    re.IGNORECASE,
+)
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.casefold().replace("’", "'").replace("'s", "")))
+
+
+def _citing_passages(passages: list[Passage]) -> dict[int, list[int]]:
+    """Footnote passage position → positions of the passages (same document) that cite its footnotes."""
+    holder: dict[tuple[str, int], int] = {}
+    for i, p in enumerate(passages):
+        if p.kind == "footnote":
+            for number in re.findall(r"^Footnote (\d+):", p.text, flags=re.MULTILINE):
+                holder[(p.doc_id, int(number))] = i
+    cited: dict[int, list[int]] = {}
+    for i, p in enumerate(passages):
+        if p.kind == "footnote":
+            continue
+        for number in p.footnotes:
+            if (p.doc_id, number) in holder:
+                cited.setdefault(holder[(p.doc_id, number)], []).append(i)
+    return cited
+
+
 class HybridRetriever:
     """Search over one loaded index. ``search`` returns span-exact passages, best first, each once."""
 
-    def __init__(self, passages: list[Passage], vectors: Any, embedder: Embedder, fusion: FusionSettings):
+    def __init__(
+        self,
+        passages: list[Passage],
+        vectors: Any,
+        embedder: Embedder,
+        fusion: FusionSettings,
+        sentences: list[Sentence] | None = None,
+        sentence_vectors: Any = None,
+    ):
         self.passages = passages
         self.vectors = vectors
+        self.sentences = sentences or []
+        self.sentence_vectors = sentence_vectors
         self.embedder = embedder
         self.fusion = fusion
         self.by_id = {p.id: i for i, p in enumerate(passages)}
+        self.is_reference = [p.kind == "footnote" or p.section.endswith("Bibliography") for p in passages]
+        self.passage_matrix = vectors.reconstruct_n(0, vectors.ntotal)
+        self.sentence_matrix = (
+            sentence_vectors.reconstruct_n(0, sentence_vectors.ntotal)
+            if sentence_vectors is not None and sentences
+            else np.zeros((0, self.passage_matrix.shape[1]), dtype=np.float32)
+        )
+        self.cited_by = _citing_passages(passages)
+        self.glossary_terms = [_fold(p.text.split(":", 1)[0]) if p.kind == "glossary" else "" for p in passages]
+        self.sentences_of: list[list[int]] = [[] for _ in passages]
+        for i, sentence in enumerate(self.sentences):
+            self.sentences_of[sentence.passage].append(i)
         self.bm25 = BM25Index([p.embed_text for p in passages])
         self.glossary: Glossary = build_glossary(passages)
 
-    def dense(self, query: str, n: int) -> list[tuple[int, float]]:
-        vector = self.embedder.embed([query])
-        scores, ids = self.vectors.search(np.asarray(vector, dtype=np.float32), min(n, len(self.passages)))
+    def _score(self, candidates: list[int], vector: np.ndarray, query: str, bm25: dict[int, float]) -> dict[int, float]:
+        """Weighted features for every candidate, computed exactly (not only for those FAISS returned)."""
+        f = self.fusion
+        passage_cos = self.passage_matrix[candidates] @ vector[0]
+        sentence_cos = self.sentence_matrix @ vector[0]
+        best_sentence = [float(sentence_cos[self.sentences_of[c]].max()) if self.sentences_of[c] else 0.0 for c in candidates]
+        top_bm25 = max(bm25.values(), default=0.0) or 1.0
+        _, coverage = self.bm25.coverage(query)
+        scores: dict[int, float] = {}
+        for j, c in enumerate(candidates):
+            scores[c] = (
+                f.dense_weight * float(passage_cos[j])
+                + f.sentence_weight * best_sentence[j]
+                + f.bm25_weight * bm25.get(c, 0.0) / top_bm25
+                + f.coverage_weight * coverage[c]
+            )
+        # A matching footnote (a source, an author quoted) also speaks for the passage that cites it.
+        for c in list(scores):
+            if self.passages[c].kind != "footnote":
+                continue
+            for citing in self.cited_by.get(c, []):
+                inherited = scores[c] - f.reference_penalty / 2
+                if inherited > scores.get(citing, float("-inf")):
+                    scores[citing] = inherited
+        for c in scores:
+            scores[c] -= f.reference_penalty * self.is_reference[c]
+        if _DEFINITION_CUE.search(query):
+            lowered = f" {_fold(query)} "
+            for c in scores:
+                term = self.glossary_terms[c]
+                if term and f" {term} " in lowered:
+                    scores[c] += f.definition_boost
+        return scores
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return np.asarray(self.embedder.embed([query]), dtype=np.float32)
+
+    def dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        scores, ids = self.vectors.search(vector, min(n, len(self.passages)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
+
+    def sentence_dense(self, vector: np.ndarray, n: int) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """Passages ranked by their best-matching sentence; also every sentence score seen."""
+        if self.sentence_vectors is None or not self.sentences:
+            return [], {}
+        scores, ids = self.sentence_vectors.search(vector, min(n, len(self.sentences)))
+        best: dict[int, float] = {}
+        seen: dict[int, float] = {}
+        for i, score in zip(ids[0], scores[0], strict=False):
+            if i < 0:
+                continue
+            seen[int(i)] = float(score)
+            position = self.sentences[int(i)].passage
+            if position not in best:
+                best[position] = float(score)
+        return sorted(best.items(), key=lambda item: -item[1]), seen
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         expanded = self.glossary.expand(query)
         n = max(self.fusion.candidates, 4 * k)
-        dense = self.dense(expanded if self.fusion.expand_dense else query, n)
+        vector = self.embed_query(expanded if self.fusion.expand_dense else query)
+        dense = self.dense(vector, n)
+        by_sentence, _ = self.sentence_dense(vector, self.fusion.sentence_candidates)
         lexical = self.bm25.search(expanded, n)
-        fused = reciprocal_rank_fusion(
-            [[i for i, _ in dense], [i for i, _ in lexical]],
-            [self.fusion.dense_weight, self.fusion.bm25_weight],
-            self.fusion.rrf_k,
-        )
+        if self.fusion.method == "rrf":
+            fused = reciprocal_rank_fusion(
+                [[i for i, _ in dense], [i for i, _ in by_sentence[:n]], [i for i, _ in lexical]],
+                [self.fusion.dense_weight, self.fusion.sentence_weight, self.fusion.bm25_weight or 1.0],
+                self.fusion.rrf_k,
+            )
+        else:
+            candidates = {i for i, _ in dense} | {i for i, _ in by_sentence[:n]} | {i for i, _ in lexical}
+            fused = self._score(sorted(candidates), vector, expanded, dict(lexical))
         dense_score = dict(dense)
+        sentence_best = dict(by_sentence)
         bm25_score = dict(lexical)
         order = sorted(fused, key=lambda i: (-fused[i], i))
         results: list[Passage] = []
@@ -65,7 +183,7 @@ class HybridRetriever:
         for position in order:
             passage = self.passages[position]
             extra: dict[str, Any] = {
-                "dense": dense_score.get(position, 0.0),
+                "dense": max(dense_score.get(position, 0.0), sentence_best.get(position, 0.0)),
                 "bm25": bm25_score.get(position, 0.0),
                 "expanded_query": expanded,
             }
