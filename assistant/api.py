@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
+from assistant.answers.extractive import ExtractiveAnswerer
 from assistant.answers.followup import FollowUpRewriter
+from assistant.answers.llm import LLMAnswerer
+from assistant.answers.refusal import RefusalPolicy
+from assistant.answers.types import REFUSAL_TEXT, Answer
 from assistant.config import Settings
 from assistant.corpus import Document
 from assistant.errors import AssistantError, IndexCorrupt, IndexMissing, IndexStale
@@ -46,6 +50,9 @@ class Assistant:
         )
         glossary = self.retriever.glossary.pairs
         self.rewriter = FollowUpRewriter(index.passages, [*glossary.values(), *glossary.keys()])
+        self.extractive = ExtractiveAnswerer(self.retriever)
+        self.refusal = RefusalPolicy()
+        self._llm: LLMAnswerer | None = None
 
     @classmethod
     def load(
@@ -111,6 +118,58 @@ class Assistant:
     def standalone_query(self, question: str, history: list[dict[str, str]]) -> str:
         """The question rewritten to stand alone given the conversation (unchanged when it already does)."""
         return self.rewriter.rewrite(question, history).query if history else question
+
+    ANSWER_PASSAGES = 6
+
+    @property
+    def llm(self) -> LLMAnswerer | None:
+        """The optional LLM answerer, when ASSISTANT_LLM_URL (or --llm-url) configures one."""
+        if self._llm is None and self.settings.llm_url:
+            self._llm = LLMAnswerer(self.settings)
+        return self._llm
+
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        """A short answer whose every sentence cites the passage it comes from, or an honest refusal.
+
+        Extractive (offline, verbatim) by default; with an LLM configured, the LLM writes the answer
+        and its citations are checked in code, falling back to the extractive answer when they fail.
+        """
+        text = clean_query(question, self.settings.max_query_chars)
+        messages = clean_history(history, self.settings.max_history_turns)
+        query = self.standalone_query(text, messages)
+        llm = self.llm
+        if llm is not None and messages:
+            query = llm.condense(text, messages, fallback=query)
+        return self.answer_query(text, query, llm=llm)
+
+    def answer_query(self, question: str, query: str, llm: LLMAnswerer | None = None) -> Answer:
+        passages, vector = self.retriever.search_with_vector(query, self.ANSWER_PASSAGES)
+        scored = self.extractive.score_sentences(query, vector, passages)
+        if self.refusal.refuse(self.extractive.evidence(query, scored)):
+            return Answer(question, REFUSAL_TEXT, [], True, query, passages=passages[:3])
+        chosen = self.extractive.select(query, scored, passages)
+        body, citations = self.extractive.compose(query, chosen, passages)
+        extractive = Answer(question, body, citations, False, query, passages=passages)
+        if llm is None:
+            return extractive
+        return llm.answer(question, query, passages, fallback=extractive)
+
+    def ask_stream(self, question: str, history: list[dict[str, str]] | None = None) -> Iterator[str | Answer]:
+        """Like ``ask``, but with an LLM configured yields its text as it arrives, then the checked Answer."""
+        text = clean_query(question, self.settings.max_query_chars)
+        messages = clean_history(history, self.settings.max_history_turns)
+        query = self.standalone_query(text, messages)
+        llm = self.llm
+        if llm is None:
+            yield self.answer_query(text, query)
+            return
+        if messages:
+            query = llm.condense(text, messages, fallback=query)
+        extractive = self.answer_query(text, query)
+        if extractive.refused:
+            yield extractive
+            return
+        yield from llm.stream(text, query, extractive.passages, fallback=extractive)
 
     def as_retriever(self, k: int = 5):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this assistant's search."""

@@ -87,6 +87,72 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _llm_overrides(args: argparse.Namespace) -> None:
+    """--llm-url/--llm-model/--llm-key override the ASSISTANT_LLM_* environment for this run."""
+    for flag, name in (
+        ("llm_url", "ASSISTANT_LLM_URL"),
+        ("llm_model", "ASSISTANT_LLM_MODEL"),
+        ("llm_key", "ASSISTANT_LLM_API_KEY"),
+    ):
+        value = getattr(args, flag, None)
+        if value:
+            os.environ[name] = value
+
+
+def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return
+    if answer.rewritten:
+        print(f"(understood as: {answer.query})")
+    print(answer.text)
+    if answer.note:
+        print(f"({answer.note})")
+    if answer.refused and answer.passages:
+        print("\nClosest passages:")
+        for p in answer.passages:
+            print(f"  - {p.title} › {p.section}: {_snippet(p.text, 140)}")
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.passage.title} › {c.passage.section}")
+        print(f"      “{_snippet(c.quote, 220)}”")
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    _llm_overrides(args)
+    assistant = _load(args)
+    _print_answer(assistant.ask(args.question), args.json)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    _llm_overrides(args)
+    assistant = _load(args)
+    history: list[dict[str, str]] = []
+    print("Ask about the reports; an empty line or Ctrl-D ends the conversation.")
+    while True:
+        try:
+            question = input("\nyou › ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        try:
+            answer = assistant.ask(question, history=history)
+        except AssistantError as exc:
+            print(f"Error: {exc}")
+            continue
+        print()
+        _print_answer(answer, as_json=False)
+        history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    return 0
+
+
+def _add_llm_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (or ASSISTANT_LLM_URL)")
+    p.add_argument("--llm-model", help="model name at that endpoint (or ASSISTANT_LLM_MODEL)")
+    p.add_argument("--llm-key", help="API key if the endpoint needs one (or ASSISTANT_LLM_API_KEY)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,6 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer a question with numbered citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_llm_flags(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-ups keep their context)")
+    _add_llm_flags(p)
+    p.set_defaults(func=cmd_chat)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

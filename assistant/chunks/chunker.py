@@ -116,7 +116,7 @@ def _passage_kind(units: list[_Unit], section: tuple[str, ...]) -> str:
         return "footnote"
     if "row" in kinds:
         return "table"
-    if kinds <= {"bullet"}:
+    if "bullet" in kinds:
         return "list"
     return "text"
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from assistant.passage import Passage
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[”’\"]?\s+(?=[A-Z0-9“\"‘(£])")
+# A sentence ends at . ! ? — but not after a list number such as "1." or "3.2." ("1.1. Explore options…").
+_SENTENCE_END = re.compile(r"(?<![\s|]\d\.)(?<![\s|]\d\d\.)(?<!\d\.\d\.)(?<!\d\.\d\d\.)(?<=[.!?])[”’\"]?\s+(?=[A-Z0-9“\"‘(£])")
 MIN_CHARS = 12
 
 

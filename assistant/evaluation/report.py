@@ -91,6 +91,10 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", "## Answers (project, extractive)", "", "| metric | dev | test | all |", "|---|---|---|---|"]
         for metric in answers["all"]:
             lines.append(f"| {metric} | " + " | ".join(f"{answers[s].get(metric, 0):.3f}" for s in ("dev", "test", "all")) + " |")
+        lines += ["", "Refusal trade-off (min cosine of the best sentence; the unknown-name rule unchanged):", ""]
+        lines += ["| min cosine | unanswerable refused | false refusals |", "|---|---|---|"]
+        for row in answers.get("refusal_tradeoff", []):
+            lines.append(f"| {row['min_cosine']:.2f} | {row['refused_unanswerable']:.3f} | {row['false_refusals']:.3f} |")
     diff = report.get("compare")
     if diff:
         lines += ["", f"## Change since {diff['previous']}", ""]
@@ -173,6 +177,12 @@ def terminal(report: dict[str, Any]) -> None:
         for metric in answers["all"]:
             table.add_row(metric, *(f"{answers[s].get(metric, 0):.3f}" for s in ("dev", "test", "all")))
         console.print(table)
+        tradeoff = Table(title="Refusal trade-off")
+        for column in ("min cosine", "unanswerable refused", "false refusals"):
+            tradeoff.add_column(column, justify="right")
+        for row in answers.get("refusal_tradeoff", []):
+            tradeoff.add_row(f"{row['min_cosine']:.2f}", f"{row['refused_unanswerable']:.3f}", f"{row['false_refusals']:.3f}")
+        console.print(tradeoff)
     diff = report.get("compare")
     if diff:
         console.print(f"Since {diff['previous']}: {len(diff['better'])} better, {len(diff['worse'])} worse")

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.passage import Passage
+from assistant.retrieval.thesaurus import report_words
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
 _NAME_RUN = re.compile(r"(?:[A-Z][\w’'-]*)(?:,?\s+(?:and|of|for|the|in|&)?\s*[A-Z0-9][\w’'-]*)*")
@@ -23,8 +24,9 @@ _LEADING_ARTICLE = re.compile(r"^(?:A|An|The)\s+")
 class Glossary:
     pairs: dict[str, str]  # acronym → name
 
-    def expand(self, query: str) -> str:
-        """The query with the other side of every acronym/name pair it mentions appended."""
+    def expand(self, query: str, plain_words: bool = True) -> str:
+        """The query with the other side of every acronym/name pair it mentions appended
+        (and, with ``plain_words``, the report's words for plain phrasings it uses)."""
         additions: list[str] = []
         lowered = query.casefold()
         for acronym, name in self.pairs.items():
@@ -34,6 +36,8 @@ class Glossary:
                     additions.append(name)
             elif name.casefold() in lowered and len(name.split()) >= 2:
                 additions.append(acronym)
+        if plain_words:
+            additions.extend(report_words(query))
         return f"{query} ({'; '.join(additions)})" if additions else query
 
 

@@ -79,6 +79,11 @@ class HybridRetriever:
         sentences: list[Sentence] | None = None,
         sentence_vectors: Any = None,
     ):
+        import faiss
+
+        # A query touches a few thousand vectors: one thread is plenty, and idle FAISS (OpenMP) threads
+        # spinning after each search would otherwise steal the CPU from the query embedding.
+        faiss.omp_set_num_threads(1)
         self.passages = passages
         self.vectors = vectors
         self.sentences = sentences or []
@@ -159,9 +164,14 @@ class HybridRetriever:
         return sorted(best.items(), key=lambda item: -item[1]), seen
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
+        return self.search_with_vector(query, k)[0]
+
+    def search_with_vector(self, query: str, k: int = 5) -> tuple[list[Passage], np.ndarray]:
+        """Search, also returning the query vector (so answers need not embed the query again)."""
         expanded = self.glossary.expand(query)
         n = max(self.fusion.candidates, 4 * k)
-        vector = self.embed_query(expanded if self.fusion.expand_dense else query)
+        # the embedder understands plain words itself; it gets the acronym expansions only
+        vector = self.embed_query(self.glossary.expand(query, plain_words=False) if self.fusion.expand_dense else query)
         dense = self.dense(vector, n)
         by_sentence, _ = self.sentence_dense(vector, self.fusion.sentence_candidates)
         lexical = self.bm25.search(expanded, n)
@@ -200,4 +210,4 @@ class HybridRetriever:
             results.append(replace(passage, score=round(fused[position], 6), extra=extra))
             if len(results) >= k:
                 break
-        return results
+        return results, vector

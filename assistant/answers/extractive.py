@@ -1,0 +1,214 @@
+"""The default answerer: offline, deterministic, verbatim.
+
+It scores every sentence of the retrieved passages against the question (the bundled model's cosine
+plus how many of the question's terms the sentence holds), keeps the best few that are not redundant,
+keeps them word for word, orders them by source and position, and cites each one. A question asking
+for a list gets the list the best passage belongs to — its introduction and the lead of each item —
+not one stray bullet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answers.types import Citation
+from assistant.chunks.sentences import Sentence
+from assistant.passage import Passage
+from assistant.retrieval.bm25 import content_terms
+from assistant.retrieval.hybrid import HybridRetriever
+
+_LIST_CUE = re.compile(
+    r"^\s*(?:which|list|name)\b|^\s*what\s+(?:are|were)\s+the\b|\b(?:main|key|three|four|five|all the)\s+\w+s\b|"
+    r"\bwhat\s+(?:did|does|do)\b.*\binclude\b|\b(?:pros and cons|advantages and disadvantages)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"\b[A-Z][\w-]*")  # capitalised words after the first: names, places, acronyms
+LIST_WINDOW = 4  # passages either side of the best list passage that may hold the rest of its list
+REDUNDANT = 0.8
+
+
+@dataclass(frozen=True)
+class Scored:
+    sentence: int  # index into the retriever's sentences
+    passage_rank: int  # position of its passage in the search results
+    score: float
+    cosine: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for a question: the signals refusal is decided on."""
+
+    best_cosine: float
+    best_coverage: float
+    unknown_names: tuple[str, ...]  # names in the question (Scotland, COVID-19) that no passage mentions
+
+
+def answer_worthy(text: str) -> bool:
+    """A sentence that can stand in an answer: not a question, a fragment, or a table header."""
+    stripped = text.strip()
+    if stripped.endswith("?"):
+        return False
+    words = [w for w in stripped.split() if any(ch.isalpha() for ch in w)]
+    if len(words) < 4:
+        return False
+    cells = [c.strip() for c in stripped.split("|")]
+    return not (len(cells) > 1 and all(len(c.split()) <= 2 for c in cells))
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        max_sentences: int = 3,
+        max_list_items: int = 8,
+        coverage_weight: float = 0.5,
+        rank_penalty: float = 0.02,
+        margin: float = 0.2,
+        per_passage: bool = True,
+    ):
+        self.retriever = retriever
+        self.max_sentences = max_sentences
+        self.max_list_items = max_list_items
+        self.coverage_weight = coverage_weight
+        self.rank_penalty = rank_penalty
+        self.margin = margin
+        self.per_passage = per_passage
+        texts = [p.embed_text for p in retriever.passages if not p.section.endswith("Bibliography")]
+        self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
+        self.sentence_terms = [content_terms(s.text) for s in retriever.sentences]
+        self.worthy = [answer_worthy(s.text) for s in retriever.sentences]
+        self.line_start = [self._starts_line(s) for s in retriever.sentences]
+
+    def _starts_line(self, sentence: Sentence) -> bool:
+        passage = self.retriever.passages[sentence.passage]
+        offset = sentence.start - passage.start
+        return offset == 0 or passage.text[offset - 1] == "\n"
+
+    def is_list_question(self, question: str) -> bool:
+        return bool(_LIST_CUE.search(question))
+
+    def score_sentences(self, query: str, vector: np.ndarray, passages: list[Passage]) -> list[Scored]:
+        r = self.retriever
+        wanted = content_terms(query)
+        scored: list[Scored] = []
+        for rank, passage in enumerate(passages):
+            position = r.by_id.get(passage.id)
+            if position is None:
+                continue
+            for i in r.sentences_of[position]:
+                if not self.worthy[i]:
+                    continue
+                cosine = float(r.sentence_matrix[i] @ vector[0])
+                coverage = len(wanted & self.sentence_terms[i]) / len(wanted) if wanted else 0.0
+                score = cosine + self.coverage_weight * coverage - self.rank_penalty * rank - 0.15 * r.is_reference[position]
+                scored.append(Scored(i, rank, score, cosine, coverage))
+        scored.sort(key=lambda s: -s.score)
+        return scored
+
+    def evidence(self, query: str, scored: list[Scored]) -> Evidence:
+        names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
+        unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
+        return Evidence(
+            best_cosine=max((s.cosine for s in scored), default=0.0),
+            best_coverage=max((s.coverage for s in scored), default=0.0),
+            unknown_names=unknown,
+        )
+
+    def select(self, question: str, scored: list[Scored], passages: list[Passage]) -> list[Scored]:
+        if not scored:
+            return []
+        if self.is_list_question(question):
+            listed = self._list_answer(scored, passages)
+            if listed:
+                return listed
+        r = self.retriever
+        top = scored[0]
+        chosen = [top]
+        if self.per_passage:  # the best sentence of each of the best passages first
+            firsts: dict[int, Scored] = {}
+            for s in scored:
+                firsts.setdefault(s.passage_rank, s)
+            for rank in sorted(firsts)[: self.max_sentences]:
+                s = firsts[rank]
+                if s is not top and s.score >= top.score - self.margin and len(chosen) < self.max_sentences:
+                    chosen.append(s)
+        for candidate in scored[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if candidate.score < top.score - self.margin or any(c.sentence == candidate.sentence for c in chosen):
+                continue
+            vector = r.sentence_matrix[candidate.sentence]
+            if any(float(vector @ r.sentence_matrix[c.sentence]) > REDUNDANT for c in chosen):
+                continue  # says the same thing again
+            chosen.append(candidate)
+        return chosen
+
+    def _list_answer(self, scored: list[Scored], passages: list[Passage]) -> list[Scored]:
+        """Intro and item leads of the list (bullets or rows) that the best-scoring list passage belongs to.
+
+        The list may run on into neighbouring passages of the same section; those are added to
+        ``passages`` (in place) so that every item can be cited.
+        """
+        r = self.retriever
+        kinds = ("list", "table")
+        anchor = next((s for s in scored[:8] if r.passages[r.sentences[s.sentence].passage].kind in kinds), None)
+        if anchor is None:
+            return []
+        position = r.sentences[anchor.sentence].passage
+        section, doc_id = r.passages[position].section, r.passages[position].doc_id
+        rank_of = {p.id: i for i, p in enumerate(passages)}
+        picked: list[Scored] = []
+        for q in range(max(0, position - LIST_WINDOW), min(len(r.passages), position + LIST_WINDOW + 1)):
+            passage = r.passages[q]
+            if passage.section != section or passage.doc_id != doc_id or passage.duplicate_of:
+                continue
+            for i in r.sentences_of[q]:
+                text = r.sentences[i].text.rstrip()
+                intro = text.endswith(":") or "following" in text.lower()
+                if self.line_start[i] and self.worthy[i] and (passage.kind in kinds or intro):
+                    if passage.id not in rank_of:
+                        rank_of[passage.id] = len(passages)
+                        passages.append(passage)
+                    picked.append(Scored(i, rank_of[passage.id], anchor.score, anchor.cosine, anchor.coverage))
+                    if len(picked) >= self.max_list_items:
+                        return picked
+        return picked if len(picked) >= 2 else []
+
+    def compose(self, question: str, chosen: list[Scored], passages: list[Passage]) -> tuple[str, list[Citation]]:
+        r = self.retriever
+        order: list[int] = []  # passage ranks in citation order: the best sentence's passage first
+        for s in chosen:
+            if s.passage_rank not in order:
+                order.append(s.passage_rank)
+        number = {rank: n for n, rank in enumerate(order, start=1)}
+        listing = self.is_list_question(question) and len(chosen) > 2
+        if listing:  # a list reads in document order
+            grouped = sorted(chosen, key=lambda s: (passages[s.passage_rank].doc_id, r.sentences[s.sentence].start))
+        else:
+            grouped = sorted(chosen, key=lambda s: (number[s.passage_rank], r.sentences[s.sentence].start))
+        citations: list[Citation] = []
+        for rank in order:
+            mine = sorted((s for s in grouped if s.passage_rank == rank), key=lambda s: r.sentences[s.sentence].start)
+            spans = tuple((r.sentences[s.sentence].start, r.sentences[s.sentence].end) for s in mine)
+            citations.append(
+                Citation(
+                    n=number[rank],
+                    passage=passages[rank],
+                    quote_start=spans[0][0],
+                    quote_end=spans[-1][1],
+                    quote=" … ".join(r.sentences[s.sentence].text for s in mine),
+                    spans=spans,
+                )
+            )
+        lines = [f"{r.sentences[s.sentence].text} [{number[s.passage_rank]}]" for s in grouped]
+        if listing:
+            head, *items = lines
+            if head.split(" [")[0].rstrip().endswith(":") or "following" in head.lower():
+                return head + "\n" + "\n".join(f"- {line}" for line in items), citations
+            return "\n".join(f"- {line}" for line in lines), citations
+        return " ".join(lines), citations

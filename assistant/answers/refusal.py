@@ -1,0 +1,26 @@
+"""Whether the reports answer a question at all, decided from what retrieval found.
+
+Two signals, calibrated on the reference questions (``assistant eval`` reports the trade-off):
+the cosine of the best sentence found, and whether the question names something the reports never
+mention (a place, an event: a capitalised name absent from every passage). A question is refused when
+its best sentence is weak, or when it is only middling and the question hinges on an unknown name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.answers.extractive import Evidence
+
+
+@dataclass(frozen=True)
+class RefusalPolicy:
+    """Thresholds chosen with ``assistant eval`` (answers section): see README for the trade-off."""
+
+    min_cosine: float = 0.50  # below this no sentence in the reports is close enough to the question
+    unknown_name_cosine: float = 0.70  # a question naming what the reports never mention needs a closer match
+
+    def refuse(self, evidence: Evidence) -> bool:
+        if evidence.best_cosine < self.min_cosine:
+            return True
+        return bool(evidence.unknown_names) and evidence.best_cosine < self.unknown_name_cosine
