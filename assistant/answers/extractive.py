@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answers.safety import looks_unsafe
 from assistant.answers.types import Citation
 from assistant.chunks.sentences import Sentence
 from assistant.passage import Passage
@@ -49,9 +50,10 @@ class Evidence:
 
 
 def answer_worthy(text: str) -> bool:
-    """A sentence that can stand in an answer: not a question, a fragment, or a table header."""
+    """A sentence that can stand in an answer: not a question, a fragment, a table header, or text
+    carrying instructions or markup (retrieved text is data: it is never repeated as if it were advice)."""
     stripped = text.strip()
-    if stripped.endswith("?"):
+    if stripped.endswith("?") or looks_unsafe(stripped):
         return False
     words = [w for w in stripped.split() if any(ch.isalpha() for ch in w)]
     if len(words) < 4:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
+from assistant.answers.safety import IMAGE, INJECTION, LINK, TAG, URL
 from assistant.answers.types import REFUSAL_TEXT, Answer, Citation
 from assistant.config import Settings
 from assistant.passage import Passage
@@ -23,15 +24,6 @@ from assistant.retrieval.bm25 import content_terms
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘(£-])|\n+")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\((?:https?:)?//[^)]*\)")
-_URL = re.compile(r"(?:https?:)?//\S+")
-_TAG = re.compile(r"<[^>]{0,200}>")
-_INJECTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.]{0,60}\b(?:instructions?|prompts?|rules|above|previous|system)\b|"
-    r"\b(?:system prompt|you are now|act as|new instructions|developer mode)\b",
-    re.IGNORECASE,
-)
 MIN_SUPPORT = 0.5
 MAX_QUERY_CHARS = 400
 
@@ -42,10 +34,10 @@ def _prompt(name: str) -> str:
 
 def sanitise_passage(text: str) -> str:
     """Passage text as the LLM sees it: no images, links, tags or sentences that read as instructions."""
-    text = _IMAGE.sub(" ", text)
-    text = _LINK.sub(r"\1", text)
-    text = _TAG.sub(" ", text)
-    kept = [s for s in _SENTENCE.split(text) if not _INJECTION.search(s)]
+    text = IMAGE.sub(" ", text)
+    text = LINK.sub(r"\1", text)
+    text = TAG.sub(" ", text)
+    kept = [s for s in _SENTENCE.split(text) if not INJECTION.search(s)]
     return html.escape(" ".join(kept), quote=False)
 
 
@@ -66,9 +58,9 @@ class Checked:
 
 def verify(raw: str, passages: list[Passage]) -> Checked:
     """Keep only sentences that cite an existing passage which supports them; renumber citations 1..m."""
-    raw = _IMAGE.sub(" ", raw)
-    raw = _LINK.sub(r"\1", raw)
-    raw = _TAG.sub(" ", _URL.sub(" ", raw))
+    raw = IMAGE.sub(" ", raw)
+    raw = LINK.sub(r"\1", raw)
+    raw = TAG.sub(" ", URL.sub(" ", raw))
     terms = [content_terms(p.text) for p in passages]
     kept: list[tuple[str, list[int]]] = []
     dropped = 0
@@ -77,7 +69,7 @@ def verify(raw: str, passages: list[Passage]) -> Checked:
             continue
         cited = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
         valid = sorted({n for n in cited if 1 <= n <= len(passages)})
-        claim = " ".join(_MARKER.sub(" ", sentence).split())
+        claim = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(_MARKER.sub(" ", sentence).split()))
         words = content_terms(claim)
         supporting = [n for n in valid if words and len(words & terms[n - 1]) / len(words) >= MIN_SUPPORT]
         if not supporting or len(claim.split()) < 3:
@@ -90,7 +82,9 @@ def verify(raw: str, passages: list[Passage]) -> Checked:
     number = {old: new for new, old in enumerate(order, start=1)}
     lines = []
     for claim, ns in kept:
-        lines.append(claim + " " + "".join(f"[{number[n]}]" for n in ns))
+        markers = "".join(f"[{number[n]}]" for n in ns)
+        end = claim[-1] if claim[-1] in ".!?" else ""
+        lines.append(f"{claim[: len(claim) - len(end)]} {markers}{end}")
     citations = []
     for old in order:
         passage = passages[old - 1]
@@ -138,7 +132,7 @@ class LLMAnswerer:
         except Exception:  # any failure of the endpoint: keep the offline rewrite
             return fallback
         text = " ".join(str(getattr(reply, "content", "")).split())
-        text = _TAG.sub(" ", _URL.sub(" ", text)).strip()
+        text = TAG.sub(" ", URL.sub(" ", text)).strip()
         if not text or len(text) > MAX_QUERY_CHARS or not any(ch.isalpha() for ch in text):
             return fallback
         return text

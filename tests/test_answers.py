@@ -1,0 +1,105 @@
+"""Answers: every sentence cited, citations span-exact, follow-ups read in context, honest refusals."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.answers.types import REFUSAL_TEXT
+from assistant.errors import BadQuestion
+from assistant.evaluation.answers import spans_intact
+
+
+def _markers(text: str) -> set[int]:
+    return {int(n) for n in re.findall(r"\[(\d+)\]", text)}
+
+
+def test_answer_cites_every_sentence_with_span_exact_passages(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("Are mutuals actually making money?")
+    assert not answer.refused
+    assert "96% of mutuals are profitable" in answer.text
+    assert _markers(answer.text) == {c.n for c in answer.citations} == set(range(1, len(answer.citations) + 1))
+    for sentence in filter(None, re.split(r"(?<=\])\s+", answer.text)):
+        assert re.search(r"\[\d+\]$", sentence), sentence
+    assert spans_intact(assistant, answer)
+    for c in answer.citations:
+        for start, end in c.spans:
+            assert assistant.document(c.passage.doc_id).text[start:end] in c.passage.text
+
+
+def test_answer_sentences_are_verbatim_quotes(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("Why can mutuals decide things faster than public bodies?")
+    for line in re.split(r"\s*\[\d+\]\s*", answer.text):
+        line = line.removeprefix("- ").strip()
+        if line:
+            assert any(line in c.passage.text for c in answer.citations), line
+
+
+def test_answers_are_deterministic(assistant) -> None:  # type: ignore[no-untyped-def]
+    first = assistant.ask("What is the Teckal exemption?")
+    second = assistant.ask("What is the Teckal exemption?")
+    assert first.text == second.text and [c.passage.id for c in first.citations] == [c.passage.id for c in second.citations]
+
+
+def test_list_question_gets_the_whole_list(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What did the DCMS support package for mutuals include?")
+    items = [line for line in answer.text.split("\n") if line.startswith("- ")]
+    assert len(items) >= 3
+    assert "Mutuals Mentoring Scheme" in answer.text and "Mutual Partnership Support Programme" in answer.text
+
+
+def test_follow_up_is_read_in_context_and_shows_the_rewrite(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [
+        {"role": "user", "content": "What is Granta Medical Practices?"},
+        {"role": "assistant", "content": "Granta consists of four merged practices [1]."},
+    ]
+    answer = assistant.ask("Who is its strategy director?", history=history)
+    assert answer.rewritten and "Granta" in answer.query
+    assert "Gerard Newnham" in answer.text
+
+
+def test_topic_shift_follow_up_keeps_the_question_frame(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [
+        {"role": "user", "content": "What barriers do mutuals face in adult social care?"},
+        {"role": "assistant", "content": "A perception of lack of support [1]."},
+    ]
+    answer = assistant.ask("And what about in primary care?", history=history)
+    assert answer.query == "What barriers do mutuals face in primary care?"
+
+
+def test_standalone_question_is_not_rewritten(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [{"role": "user", "content": "What is Granta?"}, {"role": "assistant", "content": "A practice [1]."}]
+    answer = assistant.ask("How many mutuals are there in Scotland?", history=history)
+    assert not answer.rewritten
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How many mutuals are there in Scotland?", "How did the COVID-19 pandemic affect health and social care mutuals?"],
+)
+def test_questions_the_reports_do_not_cover_are_refused(assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask(question)
+    assert answer.refused and answer.text == REFUSAL_TEXT
+    assert answer.citations == []
+    assert answer.passages, "the nearest passages are offered"
+
+
+def test_empty_and_huge_questions_get_a_clear_message(assistant) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadQuestion, match="Please type a question"):
+        assistant.ask("  ")
+    with pytest.raises(BadQuestion, match="too long"):
+        assistant.ask("x" * 10_000)
+
+
+def test_other_languages_and_odd_input_do_not_crash(assistant) -> None:  # type: ignore[no-untyped-def]
+    for question in ["¿Cuántas mutuales hay en Escocia?", "相互会社はいくつありますか", "mutuals\x00\x1b[31m profit"]:
+        answer = assistant.ask(question)
+        assert answer.refused or answer.citations
+
+
+def test_long_malformed_history_is_trimmed(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [{"role": "user", "content": "tell me about enabling services " * 400}] * 300 + [None, {"content": "x"}]
+    answer = assistant.ask("What are the risks there?", history=history)  # type: ignore[arg-type]
+    assert answer.refused or answer.citations
+    assert len(answer.query) < 2000
