@@ -188,7 +188,13 @@ def _register_eval(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     register(sub)
 
 
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_eval]  # type: ignore[type-arg]
+def _register_bench(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from assistant.evaluation.bench import register
+
+    register(sub)
+
+
+_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_eval, _register_bench]  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

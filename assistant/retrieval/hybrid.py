@@ -110,15 +110,23 @@ class HybridRetriever:
         """Weighted features for every candidate, computed exactly (not only for those FAISS returned)."""
         f = self.fusion
         passage_cos = self.passage_matrix[candidates] @ vector[0]
-        sentence_cos = self.sentence_matrix @ vector[0]
-        best_sentence = [float(sentence_cos[self.sentences_of[c]].max()) if self.sentences_of[c] else 0.0 for c in candidates]
+        # only the candidates' own sentences are scored, so the cost does not grow with the corpus
+        rows = [self.sentences_of[c] for c in candidates]
+        lengths = np.array([len(r) for r in rows])
+        best_sentence = np.zeros(len(candidates), dtype=np.float32)
+        if lengths.sum():
+            flat = np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(lengths.sum()))
+            cosines = self.sentence_matrix[flat] @ vector[0]
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            present = lengths > 0
+            best_sentence[present] = np.maximum.reduceat(cosines, starts[present])
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         _, coverage = self.bm25.coverage(query)
         scores: dict[int, float] = {}
         for j, c in enumerate(candidates):
             scores[c] = (
                 f.dense_weight * float(passage_cos[j])
-                + f.sentence_weight * best_sentence[j]
+                + f.sentence_weight * float(best_sentence[j])
                 + f.bm25_weight * bm25.get(c, 0.0) / top_bm25
                 + f.coverage_weight * coverage[c]
             )
