@@ -47,6 +47,7 @@ class Assistant:
             FusionSettings(candidates=settings.candidates, rrf_k=settings.rrf_k),
             index.sentences,
             index.sentence_vectors,
+            {doc_id: doc.kind for doc_id, doc in index.documents.items()},
         )
         glossary = self.retriever.glossary.pairs
         self.rewriter = FollowUpRewriter(index.passages, [*glossary.values(), *glossary.keys()])

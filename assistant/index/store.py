@@ -129,10 +129,11 @@ def open_index(settings: Settings, embedder: Embedder) -> IndexData:
     try:
         passages = [Passage.from_json(row) for row in _read_jsonl(build / "passages.jsonl")]
         documents = {
-            d.id: d
-            for d in (_document_from_json(x) for x in json.loads((build / "documents.json").read_text(encoding="utf-8")))
+            d.id: d for d in (_document_from_json(x) for x in json.loads((build / "documents.json").read_text(encoding="utf-8")))
         }
-        sentences = [Sentence(int(r["passage"]), int(r["start"]), int(r["end"]), "") for r in _read_jsonl(build / "sentences.jsonl")]
+        sentences = [
+            Sentence(int(r["passage"]), int(r["start"]), int(r["end"]), "") for r in _read_jsonl(build / "sentences.jsonl")
+        ]
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         sentence_vectors = faiss.read_index(str(build / "sentences.faiss"))
     except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
@@ -278,9 +279,7 @@ def build_index(settings: Settings, embedder: Embedder, notify: Notify, progress
     with (tmp / "sentences.jsonl").open("w", encoding="utf-8") as handle:
         for x, key in zip(sentences, keys[len(passages) :], strict=True):
             handle.write(json.dumps({"passage": x.passage, "start": x.start, "end": x.end, "key": key}) + "\n")
-    (tmp / "documents.json").write_text(
-        json.dumps([_document_to_json(d) for d in docs], ensure_ascii=False), encoding="utf-8"
-    )
+    (tmp / "documents.json").write_text(json.dumps([_document_to_json(d) for d in docs], ensure_ascii=False), encoding="utf-8")
     manifest: dict[str, Any] = {
         **expected_settings(settings, embedder),
         "corpus": fingerprint,

@@ -29,6 +29,7 @@ class FusionSettings:
     coverage_weight: float = 1.0  # share of the question's content terms the passage contains
     reference_penalty: float = 0.2  # footnotes and bibliography, unless nothing else matches
     definition_boost: float = 0.3  # "what is X?" prefers the glossary entry for X
+    document_boost: float = 0.15  # "what does the GOV.UK page say…" prefers that document
     expand_dense: bool = True
 
 
@@ -44,6 +45,14 @@ _DEFINITION_CUE = re.compile(
     r"^\s*(?:what(?:'s|\s+is|\s+are|\s+was|\s+does|\s+do)\b|define\b|definition\b|meaning\b|who\s+is\b)|\b(?:mean|means|stand for|stands for|defined)\b",
     re.IGNORECASE,
 )
+
+
+# How people name the documents of the corpus (manifest kinds).
+_DOCUMENT_CUES = {
+    "web summary": re.compile(r"\b(?:web\s*summary|website|web\s*page|blog)\b", re.IGNORECASE),
+    "publication page": re.compile(r"\b(?:gov\.?uk|publication page)\b", re.IGNORECASE),
+    "chapter extract": re.compile(r"\b(?:chapter extract|extract)\b", re.IGNORECASE),
+}
 
 
 def _fold(text: str) -> str:
@@ -78,6 +87,7 @@ class HybridRetriever:
         fusion: FusionSettings,
         sentences: list[Sentence] | None = None,
         sentence_vectors: Any = None,
+        document_kinds: dict[str, str] | None = None,
     ):
         import faiss
 
@@ -99,6 +109,7 @@ class HybridRetriever:
             else np.zeros((0, self.passage_matrix.shape[1]), dtype=np.float32)
         )
         self.cited_by = _citing_passages(passages)
+        self.doc_kinds = [(document_kinds or {}).get(p.doc_id, "") for p in passages]
         self.glossary_terms = [_fold(p.text.split(":", 1)[0]) if p.kind == "glossary" else "" for p in passages]
         self.sentences_of: list[list[int]] = [[] for _ in passages]
         for i, sentence in enumerate(self.sentences):
@@ -140,6 +151,11 @@ class HybridRetriever:
                     scores[citing] = inherited
         for c in scores:
             scores[c] -= f.reference_penalty * self.is_reference[c]
+        named = {kind for kind, cue in _DOCUMENT_CUES.items() if cue.search(query)}
+        if named:
+            for c in scores:
+                if self.doc_kinds[c] in named:
+                    scores[c] += f.document_boost
         if _DEFINITION_CUE.search(query):
             lowered = f" {_fold(query)} "
             for c in scores:
