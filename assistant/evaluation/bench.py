@@ -66,6 +66,21 @@ def run_bench(scale: int = 100, index_types: tuple[str, ...] = ("flat", "hnsw"),
         assistant = Assistant.load(settings, embedder=embedder, notify=lambda _m: None, progress=progress)
         build_s = time.perf_counter() - started
         n_passages, n_sentences = len(assistant.passages), len(assistant.index.sentences)
+        words = sorted(len(p.text.split()) for p in assistant.passages)
+        packed = sorted(len(p.text.split()) for p in assistant.passages if p.kind not in ("glossary", "footnote"))
+        results["passage_words"] = {
+            "all": {"min": words[0], "median": statistics.median(words), "max": words[-1]},
+            "packed (not glossary or footnote)": {
+                "count": len(packed),
+                "min": packed[0],
+                "p10": packed[len(packed) // 10],
+                "median": statistics.median(packed),
+                "p90": packed[len(packed) * 9 // 10],
+                "max": packed[-1],
+            },
+            "by_kind": {k: sum(p.kind == k for p in assistant.passages) for k in sorted({p.kind for p in assistant.passages})},
+            "max_word_pieces": max(embedder.count_tokens(p.embed_text) for p in assistant.passages),
+        }
         texts = [p.embed_text for p in assistant.passages]
         started = time.perf_counter()
         embedder.embed(texts)
@@ -190,6 +205,12 @@ def _run(args: argparse.Namespace) -> int:
         ("build throughput", f"{cb['passages_per_s']} passages/s ({cb['embedded_texts_per_s']} texts/s embedded)"),
         ("raw model throughput (same passages)", f"{cb['raw_model_passages_per_s']} passages/s"),
         ("index size", f"{cb['index_bytes'] / 1e6:.1f} MB"),
+        (
+            "passage words (packed passages)",
+            ", ".join(f"{k} {v}" for k, v in results["passage_words"]["packed (not glossary or footnote)"].items()),
+        ),
+        ("passages by kind", ", ".join(f"{k} {v}" for k, v in results["passage_words"]["by_kind"].items())),
+        ("longest passage, word pieces", str(results["passage_words"]["max_word_pieces"])),
         ("load, unchanged index", f"{results['warm_load_s']} s"),
         ("search p50 / p95", f"{results['search']['p50_ms']} / {results['search']['p95_ms']} ms"),
         ("ask (extractive) p50 / p95", f"{results['ask']['p50_ms']} / {results['ask']['p95_ms']} ms"),
