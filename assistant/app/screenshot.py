@@ -51,7 +51,12 @@ def main(out: str) -> int:
             page.goto(f"http://127.0.0.1:{port}/")
             ask_in_browser(page, "Are mutuals actually making money?")
             page.locator("#chat details.citation summary").first.click()
-            page.wait_for_timeout(500)
+            page.wait_for_timeout(300)
+            page.locator("#chat .answer").first.scroll_into_view_if_needed()
+            page.evaluate(
+                "() => { const a = document.querySelector('#chat .answer'); if (a) a.scrollIntoView({block: 'start'}); }"
+            )
+            page.wait_for_timeout(300)
             Path(out).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=out, full_page=True)
             browser.close()

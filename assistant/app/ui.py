@@ -151,7 +151,7 @@ def build_app(assistant: Any) -> gr.Blocks:
                     sources = gr.HTML(sources_html(None), render=False, elem_id="sources")
                     gr.ChatInterface(
                         fn=handlers.chat,
-                        chatbot=gr.Chatbot(height=520, label="Conversation", elem_id="chat", buttons=["copy"]),
+                        chatbot=gr.Chatbot(height=640, label="Conversation", elem_id="chat", buttons=["copy"]),
                         textbox=gr.Textbox(
                             placeholder="Ask about the reports…", max_length=MAX_INPUT, elem_id="question", submit_btn=True
                         ),
