@@ -25,7 +25,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.evaluation.questions import DEFAULT_QUESTIONS, load_questions
-from assistant.evaluation.report import REPORTS_DIR
+from assistant.evaluation.report import BENCH_DIR
 
 
 def _pcts(values: list[float]) -> dict[str, float]:
@@ -186,8 +186,8 @@ def _run(args: argparse.Namespace) -> int:
     results = run_bench(
         args.scale, tuple(t.strip() for t in args.index_types.split(",") if t.strip()), progress=sys.stderr.isatty()
     )
-    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
-    out = REPORTS_DIR / f"bench-{results['created'].replace(':', '').replace('-', '')}.json"
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    out = BENCH_DIR / f"{results['created'].replace(':', '').replace('-', '')}.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     if args.json:
         print(json.dumps(results, indent=2))

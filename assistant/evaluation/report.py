@@ -9,6 +9,7 @@ from typing import Any
 from assistant.config import REPO_ROOT
 
 REPORTS_DIR = REPO_ROOT / "eval" / "reports"
+BENCH_DIR = REPO_ROOT / "eval" / "bench"
 HEADLINE = ["hit_rate@1", "hit_rate@3", "hit_rate@5", "hit_rate@10", "recall@10", "mrr@10", "ndcg@10", "hit_in_2000_chars"]
 SHORT = {
     "hit_rate@1": "hit@1",
@@ -23,7 +24,7 @@ SHORT = {
 
 
 def latest_report(directory: Path = REPORTS_DIR) -> Path | None:
-    reports = sorted(directory.glob("*.json")) if directory.is_dir() else []
+    reports = sorted(directory.glob("[0-9]*.json")) if directory.is_dir() else []  # <timestamp>.json
     return reports[-1] if reports else None
 
 
