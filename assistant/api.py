@@ -52,7 +52,7 @@ class Assistant:
         glossary = self.retriever.glossary.pairs
         self.rewriter = FollowUpRewriter(index.passages, [*glossary.values(), *glossary.keys()])
         self.extractive = ExtractiveAnswerer(self.retriever)
-        self.refusal = RefusalPolicy()
+        self.refusal = RefusalPolicy(min_cosine=settings.refusal_min_cosine)
         self._llm: LLMAnswerer | None = None
 
     @classmethod

@@ -44,7 +44,7 @@ class Settings:
     max_query_chars: int = 2000
     # answers
     max_history_turns: int = 6
-    refusal_threshold: float = 0.40
+    refusal_min_cosine: float = 0.50  # calibrated with `assistant eval` (see the refusal trade-off table)
     llm_url: str = ""
     llm_model: str = ""
     llm_api_key: str = ""

@@ -1,4 +1,11 @@
-"""Hybrid retrieval: BM25 and dense (FAISS) rankings fused by reciprocal rank fusion, then duplicates collapsed."""
+"""Hybrid retrieval: BM25 and dense (FAISS) candidates, scored by weighted features, duplicates collapsed.
+
+Candidates come from BM25, dense passage search and dense sentence search; each is scored by its
+passage cosine, its best sentence's cosine and how many of the question's terms it holds (weights
+tuned on the dev split), with small structural cues: footnotes count for the passages citing them,
+"what is X?" prefers the glossary entry for X, a named document is preferred. Reciprocal rank fusion
+remains available (``FusionSettings(method="rrf")``).
+"""
 
 from __future__ import annotations
 
