@@ -29,6 +29,7 @@ _LIST_CUE = re.compile(
 _NAME = re.compile(r"\b[A-Z][\w-]*")  # capitalised words after the first: names, places, acronyms
 LIST_WINDOW = 4  # passages either side of the best list passage that may hold the rest of its list
 REDUNDANT = 0.8
+INTRO_ITEMS = 4
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,21 @@ class ExtractiveAnswerer:
             if any(float(vector @ r.sentence_matrix[c.sentence]) > REDUNDANT for c in chosen):
                 continue  # says the same thing again
             chosen.append(candidate)
-        return chosen
+        return self._complete_introductions(chosen)
+
+    def _complete_introductions(self, chosen: list[Scored]) -> list[Scored]:
+        """A chosen sentence ending in ":" means nothing without what it introduces: add the items that follow."""
+        r = self.retriever
+        out = list(chosen)
+        for s in chosen:
+            if not r.sentences[s.sentence].text.rstrip().endswith(":"):
+                continue
+            following = [i for i in r.sentences_of[r.sentences[s.sentence].passage] if i > s.sentence]
+            items = [i for i in following if self.line_start[i] and self.worthy[i]][:INTRO_ITEMS]
+            out.extend(
+                Scored(i, s.passage_rank, s.score, s.cosine, s.coverage) for i in items if all(i != c.sentence for c in out)
+            )
+        return out
 
     def _list_answer(self, scored: list[Scored], passages: list[Passage]) -> list[Scored]:
         """Intro and item leads of the list (bullets or rows) that the best-scoring list passage belongs to.
