@@ -8,7 +8,6 @@ from assistant.errors import (
     CorpusError,
     IndexCorrupt,
     IndexMissing,
-    LLMUnavailable,
     ModelMissing,
 )
 from assistant.passage import Passage
@@ -21,7 +20,6 @@ __all__ = [
     "CorpusError",
     "IndexCorrupt",
     "IndexMissing",
-    "LLMUnavailable",
     "ModelMissing",
     "Passage",
 ]

@@ -34,9 +34,5 @@ class BadHistory(AssistantError):
     """Conversation history that is not a list of {role, content} messages."""
 
 
-class LLMUnavailable(AssistantError):
-    """The configured LLM endpoint failed, timed out, or answered without usable citations."""
-
-
 class IndexStale(AssistantError):
     """The index was built from another corpus or with other settings; it must be rebuilt."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
@@ -34,9 +34,6 @@ class Passage:
         """What the embedder and BM25 see: the two nearest headings, then the text."""
         header = " › ".join(self.section.split(" › ")[-2:])
         return f"{header}\n{self.text}" if header else self.text
-
-    def with_score(self, score: float) -> Passage:
-        return replace(self, score=score)
 
     def citation(self) -> str:
         """A formatted citation staff can paste: title, section and the quoted text."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-BLOCK_KINDS = ("title", "heading", "para", "bullet", "row", "caption", "quote", "footnote")
 SECTION_SEP = " › "
 
 
@@ -12,7 +11,7 @@ SECTION_SEP = " › "
 class Block:
     """A structural unit of a cleaned document: never split across passages unless it alone is too long."""
 
-    kind: str
+    kind: str  # title, heading, para, bullet, row, caption, quote or footnote
     text: str
     level: int = 0  # heading depth (1 = chapter); bullet nesting for bullets
     footnotes: tuple[int, ...] = ()
