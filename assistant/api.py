@@ -135,13 +135,18 @@ class Assistant:
         Extractive (offline, verbatim) by default; with an LLM configured, the LLM writes the answer
         and its citations are checked in code, falling back to the extractive answer when they fail.
         """
+        text, query, llm = self._read(question, history)
+        return self.answer_query(text, query, llm=llm)
+
+    def _read(self, question: str, history: list[dict[str, str]] | None) -> tuple[str, str, LLMAnswerer | None]:
+        """Validated question, the standalone query it stands for (LLM-condensed when one is on), the LLM."""
         text = clean_query(question, self.settings.max_query_chars)
         messages = clean_history(history, self.settings.max_history_turns)
         query = self.standalone_query(text, messages)
         llm = self.llm
         if llm is not None and messages:
             query = llm.condense(text, messages, fallback=query)
-        return self.answer_query(text, query, llm=llm)
+        return text, query, llm
 
     def answer_query(self, question: str, query: str, llm: LLMAnswerer | None = None) -> Answer:
         passages, vector = self.retriever.search_with_vector(query, self.ANSWER_PASSAGES)
@@ -157,15 +162,10 @@ class Assistant:
 
     def ask_stream(self, question: str, history: list[dict[str, str]] | None = None) -> Iterator[str | Answer]:
         """Like ``ask``, but with an LLM configured yields its text as it arrives, then the checked Answer."""
-        text = clean_query(question, self.settings.max_query_chars)
-        messages = clean_history(history, self.settings.max_history_turns)
-        query = self.standalone_query(text, messages)
-        llm = self.llm
+        text, query, llm = self._read(question, history)
         if llm is None:
             yield self.answer_query(text, query)
             return
-        if messages:
-            query = llm.condense(text, messages, fallback=query)
         extractive = self.answer_query(text, query)
         if extractive.refused:
             yield extractive
