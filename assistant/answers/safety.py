@@ -10,7 +10,8 @@ URL = re.compile(r"(?:https?:)?//\S+")
 TAG = re.compile(r"<[^>]{0,200}>")
 INJECTION = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b[^.]{0,60}\b(?:instructions?|prompts?|rules|above|previous|system)\b|"
-    r"\b(?:system prompt|you are now|act as|new instructions|developer mode)\b",
+    r"\b(?:system prompt|you are now|new instructions|developer mode)\b|"
+    r"\b(?:act|behave|respond) as (?:if\b|an? (?:ai|assistant|chatbot|language model|system|unrestricted|different)\b)",
     re.IGNORECASE,
 )
 
