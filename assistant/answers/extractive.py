@@ -14,22 +14,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answers.safety import looks_unsafe
+from assistant.answers.cues import (
+    Wants,
+    answer_worthy,
+    is_heading_like,
+    is_list_question,
+    is_signpost,
+    is_structure,
+    leans_back,
+    supplies,
+    wants,
+)
 from assistant.answers.types import Citation
 from assistant.chunks.sentences import Sentence
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import content_terms
 from assistant.retrieval.hybrid import HybridRetriever
 
-_LIST_CUE = re.compile(
-    r"^\s*(?:which|list|name)\b|^\s*what\s+(?:are|were)\s+the\b|\b(?:main|key|three|four|five|all the)\s+\w+s\b|"
-    r"\bwhat\s+(?:did|does|do)\b.*\binclude\b|\b(?:pros and cons|advantages and disadvantages)\b",
-    re.IGNORECASE,
-)
 _NAME = re.compile(r"\b[A-Z][\w-]*")  # capitalised words after the first: names, places, acronyms
 LIST_WINDOW = 4  # passages either side of the best list passage that may hold the rest of its list
 REDUNDANT = 0.8
 INTRO_ITEMS = 4
+
+
+def _introduces(text: str) -> bool:
+    """Ends in a colon (sometimes followed by a stray full stop): what it introduces comes next."""
+    return text.rstrip().rstrip(".").endswith(":")
 
 
 @dataclass(frozen=True)
@@ -50,29 +60,22 @@ class Evidence:
     unknown_names: tuple[str, ...]  # names in the question (Scotland, COVID-19) that no passage mentions
 
 
-def answer_worthy(text: str) -> bool:
-    """A sentence that can stand in an answer: not a question, a fragment, a table header, or text
-    carrying instructions or markup (retrieved text is data: it is never repeated as if it were advice)."""
-    stripped = text.strip()
-    if stripped.endswith("?") or looks_unsafe(stripped):
-        return False
-    words = [w for w in stripped.split() if any(ch.isalpha() for ch in w)]
-    if len(words) < 4:
-        return False
-    cells = [c.strip() for c in stripped.split("|")]
-    return not (len(cells) > 1 and all(len(c.split()) <= 2 for c in cells))
-
-
 class ExtractiveAnswerer:
     def __init__(
         self,
         retriever: HybridRetriever,
-        max_sentences: int = 3,
+        max_sentences: int = 4,
         max_list_items: int = 8,
         coverage_weight: float = 0.5,
         rank_penalty: float = 0.02,
         margin: float = 0.2,
         per_passage: bool = True,
+        type_weight: float = 0.2,
+        signpost_penalty: float = 0.3,
+        continuation: bool = True,
+        context_weight: float = 0.5,
+        lead_sentences: int = 3,
+        lead_margin: float = 0.4,
     ):
         self.retriever = retriever
         self.max_sentences = max_sentences
@@ -81,23 +84,39 @@ class ExtractiveAnswerer:
         self.rank_penalty = rank_penalty
         self.margin = margin
         self.per_passage = per_passage
+        self.type_weight = type_weight
+        self.signpost_penalty = signpost_penalty
+        self.continuation = continuation
+        self.context_weight = context_weight
+        self.lead_sentences = lead_sentences
+        self.lead_margin = lead_margin
         texts = [p.embed_text for p in retriever.passages if not p.section.endswith("Bibliography")]
         self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
         self.sentence_terms = [content_terms(s.text) for s in retriever.sentences]
-        self.worthy = [answer_worthy(s.text) for s in retriever.sentences]
         self.line_start = [self._starts_line(s) for s in retriever.sentences]
+        self.worthy = [answer_worthy(s.text) for s in retriever.sentences]
+        self.structure = [
+            is_structure(s.text, starts_line=self.line_start[i], glossary=self._kind(s) == "glossary")
+            for i, s in enumerate(retriever.sentences)
+        ]
+        self.heading_like = [is_heading_like(s.text) for s in retriever.sentences]
+        self.signpost = [is_signpost(s.text) for s in retriever.sentences]
 
     def _starts_line(self, sentence: Sentence) -> bool:
         passage = self.retriever.passages[sentence.passage]
         offset = sentence.start - passage.start
         return offset == 0 or passage.text[offset - 1] == "\n"
 
+    def _kind(self, sentence: Sentence) -> str:
+        return self.retriever.passages[sentence.passage].kind
+
     def is_list_question(self, question: str) -> bool:
-        return bool(_LIST_CUE.search(question))
+        return is_list_question(question)
 
     def score_sentences(self, query: str, vector: np.ndarray, passages: list[Passage]) -> list[Scored]:
         r = self.retriever
         wanted = content_terms(query)
+        kind = wants(query)
         scored: list[Scored] = []
         for rank, passage in enumerate(passages):
             position = r.by_id.get(passage.id)
@@ -107,11 +126,27 @@ class ExtractiveAnswerer:
                 if not self.worthy[i]:
                     continue
                 cosine = float(r.sentence_matrix[i] @ vector[0])
-                coverage = len(wanted & self.sentence_terms[i]) / len(wanted) if wanted else 0.0
+                coverage = self._coverage(wanted, i)
                 score = cosine + self.coverage_weight * coverage - self.rank_penalty * rank - 0.15 * r.is_reference[position]
+                if kind is not Wants.ANY and supplies(r.sentences[i].text, kind, query):
+                    score += self.type_weight  # "how many…" is answered by a sentence with a figure in it
+                if self.signpost[i]:
+                    score -= self.signpost_penalty
                 scored.append(Scored(i, rank, score, cosine, coverage))
         scored.sort(key=lambda s: -s.score)
         return scored
+
+    def _coverage(self, wanted: set[str], i: int) -> float:
+        """Share of the question's terms in the sentence; terms only its predecessor in the passage holds
+        count at ``context_weight`` ("The trust now manages…" after a sentence naming the trust)."""
+        if not wanted:
+            return 0.0
+        own = wanted & self.sentence_terms[i]
+        sentences = self.retriever.sentences
+        context: set[str] = set()
+        if self.context_weight and i > 0 and sentences[i - 1].passage == sentences[i].passage:
+            context = (wanted & self.sentence_terms[i - 1]) - own
+        return (len(own) + self.context_weight * len(context)) / len(wanted)
 
     def evidence(self, query: str, scored: list[Scored]) -> Evidence:
         names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
@@ -122,7 +157,15 @@ class ExtractiveAnswerer:
             unknown_names=unknown,
         )
 
+    def quotable(self, sentence: int, wanted: Wants = Wants.ANY) -> bool:
+        """Can be a sentence of the answer: content, not structure (a by-line may answer "who…")."""
+        if not self.worthy[sentence]:
+            return False
+        return not self.structure[sentence] or (wanted is Wants.PERSON and self.heading_like[sentence])
+
     def select(self, question: str, scored: list[Scored], passages: list[Passage]) -> list[Scored]:
+        wanted = wants(question)
+        scored = [s for s in scored if self.quotable(s.sentence, wanted)]
         if not scored:
             return []
         if self.is_list_question(question):
@@ -132,13 +175,18 @@ class ExtractiveAnswerer:
         r = self.retriever
         top = scored[0]
         chosen = [top]
+        if self.lead_sentences > 1:  # the best passage is usually the right one: hear a little more of it
+            lead = [s for s in scored if s.passage_rank == 0 and s is not top]
+            for s in lead[: self.lead_sentences - (top.passage_rank == 0)]:
+                if s.score >= top.score - self.lead_margin:
+                    chosen.append(s)
         if self.per_passage:  # the best sentence of each of the best passages first
             firsts: dict[int, Scored] = {}
             for s in scored:
                 firsts.setdefault(s.passage_rank, s)
             for rank in sorted(firsts)[: self.max_sentences]:
                 s = firsts[rank]
-                if s is not top and s.score >= top.score - self.margin and len(chosen) < self.max_sentences:
+                if s not in chosen and s.score >= top.score - self.margin and len(chosen) < self.max_sentences:
                     chosen.append(s)
         for candidate in scored[1:]:
             if len(chosen) >= self.max_sentences:
@@ -149,17 +197,36 @@ class ExtractiveAnswerer:
             if any(float(vector @ r.sentence_matrix[c.sentence]) > REDUNDANT for c in chosen):
                 continue  # says the same thing again
             chosen.append(candidate)
+        if self.continuation:
+            chosen = self._add_continuations(chosen)
         return self._complete_introductions(chosen)
+
+    def _add_continuations(self, chosen: list[Scored]) -> list[Scored]:
+        """A chosen sentence followed by one that leans back on it ("They pointed out that…") brings it along:
+        that is often where the point is made."""
+        r = self.retriever
+        out = list(chosen)
+        for s in chosen:
+            following = s.sentence + 1
+            if (
+                following < len(r.sentences)
+                and r.sentences[following].passage == r.sentences[s.sentence].passage
+                and self.quotable(following)
+                and leans_back(r.sentences[following].text)
+                and all(c.sentence != following for c in out)
+            ):
+                out.append(Scored(following, s.passage_rank, s.score, s.cosine, s.coverage))
+        return out
 
     def _complete_introductions(self, chosen: list[Scored]) -> list[Scored]:
         """A chosen sentence ending in ":" means nothing without what it introduces: add the items that follow."""
         r = self.retriever
         out = list(chosen)
         for s in chosen:
-            if not r.sentences[s.sentence].text.rstrip().endswith(":"):
+            if not _introduces(r.sentences[s.sentence].text):
                 continue
             following = [i for i in r.sentences_of[r.sentences[s.sentence].passage] if i > s.sentence]
-            items = [i for i in following if self.line_start[i] and self.worthy[i]][:INTRO_ITEMS]
+            items = [i for i in following if self.line_start[i] and self.quotable(i)][:INTRO_ITEMS]
             out.extend(
                 Scored(i, s.passage_rank, s.score, s.cosine, s.coverage) for i in items if all(i != c.sentence for c in out)
             )
@@ -186,8 +253,8 @@ class ExtractiveAnswerer:
                 continue
             for i in r.sentences_of[q]:
                 text = r.sentences[i].text.rstrip()
-                intro = text.endswith(":") or "following" in text.lower()
-                if self.line_start[i] and self.worthy[i] and (passage.kind in kinds or intro):
+                intro = _introduces(text) or "following" in text.lower()
+                if self.line_start[i] and self.quotable(i) and (passage.kind in kinds or intro):
                     if passage.id not in rank_of:
                         rank_of[passage.id] = len(passages)
                         passages.append(passage)
@@ -225,7 +292,7 @@ class ExtractiveAnswerer:
         lines = [f"{r.sentences[s.sentence].text} [{number[s.passage_rank]}]" for s in grouped]
         if listing:
             head, *items = lines
-            if head.split(" [")[0].rstrip().endswith(":") or "following" in head.lower():
+            if _introduces(head.split(" [")[0]) or "following" in head.lower():
                 return head + "\n" + "\n".join(f"- {line}" for line in items), citations
             return "\n".join(f"- {line}" for line in lines), citations
         return " ".join(lines), citations
