@@ -125,3 +125,29 @@ def test_compare_lists_questions_that_changed(assistant) -> None:  # type: ignor
     before = {"systems": {"project": {"per_question": {"a": {"rank": 3, "kind": "fact"}, "b": {"rank": 2, "kind": "fact"}}}}}
     diff = compare(now, before)
     assert [d["id"] for d in diff["better"]] == ["a"] and [d["id"] for d in diff["worse"]] == ["b"]
+
+
+def test_compare_lists_answers_that_gained_or_lost_their_evidence() -> None:
+    from assistant.evaluation.run import compare
+
+    def report(rows: dict[str, dict[str, object]]) -> dict[str, object]:
+        return {"systems": {"project": {"per_question": {}}}, "answers": {"per_question": rows}}
+
+    answered = {"answerable": True, "kind": "fact", "refused": False}
+    before = report(
+        {
+            "a": {**answered, "contains_evidence": False, "supporting_citation": True},
+            "b": {**answered, "contains_evidence": True, "supporting_citation": True},
+            "c": {"answerable": False, "kind": "unanswerable", "refused": True},
+        }
+    )
+    now = report(
+        {
+            "a": {**answered, "contains_evidence": True, "supporting_citation": True},
+            "b": {**answered, "refused": True, "contains_evidence": False, "supporting_citation": False},
+            "c": {"answerable": False, "kind": "unanswerable", "refused": True},
+        }
+    )
+    diff = compare(now, before)
+    assert [d["id"] for d in diff["answers_better"]] == ["a"]
+    assert [(d["id"], d["to"]) for d in diff["answers_worse"]] == [("b", "refused")]

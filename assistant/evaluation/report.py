@@ -101,6 +101,9 @@ def markdown(report: dict[str, Any]) -> str:
         lines += ["", f"## Change since {diff['previous']}", ""]
         lines.append(f"Better: {', '.join(d['id'] for d in diff['better']) or 'none'}.")
         lines.append(f"Worse: {', '.join(d['id'] for d in diff['worse']) or 'none'}.")
+        for word, key in (("better", "answers_better"), ("worse", "answers_worse")):
+            rows = diff.get(key, [])
+            lines.append(f"Answers {word}: " + (", ".join(f"{d['id']} ({d['from']} → {d['to']})" for d in rows) or "none") + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -191,3 +194,9 @@ def terminal(report: dict[str, Any]) -> None:
             console.print(f"  [green]better[/green] {row['id']} ({row['kind']}): rank {row['from']} → {row['to']}")
         for row in diff["worse"]:
             console.print(f"  [red]worse[/red]  {row['id']} ({row['kind']}): rank {row['from']} → {row['to']}")
+        better, worse = diff.get("answers_better", []), diff.get("answers_worse", [])
+        console.print(f"Answers since {diff['previous']}: {len(better)} better, {len(worse)} worse")
+        for row in better:
+            console.print(f"  [green]better[/green] {row['id']} ({row['kind']}): {row['from']} → {row['to']}")
+        for row in worse:
+            console.print(f"  [red]worse[/red]  {row['id']} ({row['kind']}): {row['from']} → {row['to']}")

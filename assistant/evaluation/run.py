@@ -115,8 +115,42 @@ def evaluate(
     }
 
 
+def _answer_score(row: dict[str, Any]) -> int:
+    """How well one question was answered: right refusal or evidence in the text, then a supporting citation."""
+    if not row.get("answerable", True):
+        return 2 * bool(row.get("refused"))
+    return int(bool(row.get("contains_evidence"))) + int(bool(row.get("supporting_citation")))
+
+
+def _answer_changes(current: dict[str, Any], previous: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    now = current.get("answers", {}).get("per_question", {})
+    before = previous.get("answers", {}).get("per_question", {})
+    better, worse = [], []
+    for qid, row in now.items():
+        if qid not in before:
+            continue
+        old, new = _answer_score(before[qid]), _answer_score(row)
+        change = {"id": qid, "kind": row.get("kind", ""), "from": _answer_label(before[qid]), "to": _answer_label(row)}
+        if new > old:
+            better.append(change)
+        elif new < old:
+            worse.append(change)
+    return better, worse
+
+
+def _answer_label(row: dict[str, Any]) -> str:
+    if not row.get("answerable", True):
+        return "refused" if row.get("refused") else "answered"
+    if row.get("refused"):
+        return "refused"
+    parts = ["evidence" if row.get("contains_evidence") else "no evidence"]
+    parts.append("supporting citation" if row.get("supporting_citation") else "no supporting citation")
+    return ", ".join(parts)
+
+
 def compare(current: dict[str, Any], previous: dict[str, Any], system: str = PROJECT) -> dict[str, list[dict[str, Any]]]:
-    """Questions whose first relevant rank got better or worse since ``previous``."""
+    """Questions whose first relevant rank got better or worse since ``previous``, and (when both reports
+    have answers) questions whose answer gained or lost its evidence, its supporting citation or its refusal."""
     now = current["systems"][system]["per_question"]
     before = previous.get("systems", {}).get(system, {}).get("per_question", {})
     better, worse = [], []
@@ -130,4 +164,5 @@ def compare(current: dict[str, Any], previous: dict[str, Any], system: str = PRO
             better.append({"id": qid, "kind": row["kind"], "from": old, "to": new})
         elif new_key > old_key:
             worse.append({"id": qid, "kind": row["kind"], "from": old, "to": new})
-    return {"better": better, "worse": worse}
+    answers_better, answers_worse = _answer_changes(current, previous)
+    return {"better": better, "worse": worse, "answers_better": answers_better, "answers_worse": answers_worse}
