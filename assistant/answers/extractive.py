@@ -43,6 +43,24 @@ def _introduces(text: str) -> bool:
 
 
 @dataclass(frozen=True)
+class ExtractiveSettings:
+    """How sentences are scored and chosen (tuned with ``assistant eval`` on the dev split)."""
+
+    max_sentences: int = 4
+    max_list_items: int = 8
+    coverage_weight: float = 0.5  # share of the question's terms the sentence holds
+    context_weight: float = 0.5  # ... counting terms only the sentence before holds at this weight
+    rank_penalty: float = 0.02  # per rank of the sentence's passage
+    margin: float = 0.2  # how far below the best sentence another may score and still be chosen
+    per_passage: bool = True  # the best sentence of each of the best passages first
+    lead_sentences: int = 3  # up to this many from the best passage ...
+    lead_margin: float = 0.4  # ... within this of the best sentence
+    type_weight: float = 0.2  # holds what the question asks for: a figure, a date, a name
+    signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
+    continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
+
+
+@dataclass(frozen=True)
 class Scored:
     sentence: int  # index into the retriever's sentences
     passage_rank: int  # position of its passage in the search results
@@ -61,35 +79,9 @@ class Evidence:
 
 
 class ExtractiveAnswerer:
-    def __init__(
-        self,
-        retriever: HybridRetriever,
-        max_sentences: int = 4,
-        max_list_items: int = 8,
-        coverage_weight: float = 0.5,
-        rank_penalty: float = 0.02,
-        margin: float = 0.2,
-        per_passage: bool = True,
-        type_weight: float = 0.2,
-        signpost_penalty: float = 0.3,
-        continuation: bool = True,
-        context_weight: float = 0.5,
-        lead_sentences: int = 3,
-        lead_margin: float = 0.4,
-    ):
+    def __init__(self, retriever: HybridRetriever, settings: ExtractiveSettings | None = None):
         self.retriever = retriever
-        self.max_sentences = max_sentences
-        self.max_list_items = max_list_items
-        self.coverage_weight = coverage_weight
-        self.rank_penalty = rank_penalty
-        self.margin = margin
-        self.per_passage = per_passage
-        self.type_weight = type_weight
-        self.signpost_penalty = signpost_penalty
-        self.continuation = continuation
-        self.context_weight = context_weight
-        self.lead_sentences = lead_sentences
-        self.lead_margin = lead_margin
+        self.settings = settings or ExtractiveSettings()
         texts = [p.embed_text for p in retriever.passages if not p.section.endswith("Bibliography")]
         self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
         self.sentence_terms = [content_terms(s.text) for s in retriever.sentences]
@@ -127,11 +119,16 @@ class ExtractiveAnswerer:
                     continue
                 cosine = float(r.sentence_matrix[i] @ vector[0])
                 coverage = self._coverage(wanted, i)
-                score = cosine + self.coverage_weight * coverage - self.rank_penalty * rank - 0.15 * r.is_reference[position]
+                score = (
+                    cosine
+                    + self.settings.coverage_weight * coverage
+                    - self.settings.rank_penalty * rank
+                    - 0.15 * r.is_reference[position]
+                )
                 if kind is not Wants.ANY and supplies(r.sentences[i].text, kind, query):
-                    score += self.type_weight  # "how many…" is answered by a sentence with a figure in it
+                    score += self.settings.type_weight  # "how many…" is answered by a sentence with a figure in it
                 if self.signpost[i]:
-                    score -= self.signpost_penalty
+                    score -= self.settings.signpost_penalty
                 scored.append(Scored(i, rank, score, cosine, coverage))
         scored.sort(key=lambda s: -s.score)
         return scored
@@ -144,9 +141,9 @@ class ExtractiveAnswerer:
         own = wanted & self.sentence_terms[i]
         sentences = self.retriever.sentences
         context: set[str] = set()
-        if self.context_weight and i > 0 and sentences[i - 1].passage == sentences[i].passage:
+        if self.settings.context_weight and i > 0 and sentences[i - 1].passage == sentences[i].passage:
             context = (wanted & self.sentence_terms[i - 1]) - own
-        return (len(own) + self.context_weight * len(context)) / len(wanted)
+        return (len(own) + self.settings.context_weight * len(context)) / len(wanted)
 
     def evidence(self, query: str, scored: list[Scored]) -> Evidence:
         names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
@@ -175,29 +172,29 @@ class ExtractiveAnswerer:
         r = self.retriever
         top = scored[0]
         chosen = [top]
-        if self.lead_sentences > 1:  # the best passage is usually the right one: hear a little more of it
+        if self.settings.lead_sentences > 1:  # the best passage is usually the right one: hear a little more of it
             lead = [s for s in scored if s.passage_rank == 0 and s is not top]
-            for s in lead[: self.lead_sentences - (top.passage_rank == 0)]:
-                if s.score >= top.score - self.lead_margin:
+            for s in lead[: self.settings.lead_sentences - (top.passage_rank == 0)]:
+                if s.score >= top.score - self.settings.lead_margin:
                     chosen.append(s)
-        if self.per_passage:  # the best sentence of each of the best passages first
+        if self.settings.per_passage:  # the best sentence of each of the best passages first
             firsts: dict[int, Scored] = {}
             for s in scored:
                 firsts.setdefault(s.passage_rank, s)
-            for rank in sorted(firsts)[: self.max_sentences]:
+            for rank in sorted(firsts)[: self.settings.max_sentences]:
                 s = firsts[rank]
-                if s not in chosen and s.score >= top.score - self.margin and len(chosen) < self.max_sentences:
+                if s not in chosen and s.score >= top.score - self.settings.margin and len(chosen) < self.settings.max_sentences:
                     chosen.append(s)
         for candidate in scored[1:]:
-            if len(chosen) >= self.max_sentences:
+            if len(chosen) >= self.settings.max_sentences:
                 break
-            if candidate.score < top.score - self.margin or any(c.sentence == candidate.sentence for c in chosen):
+            if candidate.score < top.score - self.settings.margin or any(c.sentence == candidate.sentence for c in chosen):
                 continue
             vector = r.sentence_matrix[candidate.sentence]
             if any(float(vector @ r.sentence_matrix[c.sentence]) > REDUNDANT for c in chosen):
                 continue  # says the same thing again
             chosen.append(candidate)
-        if self.continuation:
+        if self.settings.continuation:
             chosen = self._add_continuations(chosen)
         return self._complete_introductions(chosen)
 
@@ -259,7 +256,7 @@ class ExtractiveAnswerer:
                         rank_of[passage.id] = len(passages)
                         passages.append(passage)
                     picked.append(Scored(i, rank_of[passage.id], anchor.score, anchor.cosine, anchor.coverage))
-                    if len(picked) >= self.max_list_items:
+                    if len(picked) >= self.settings.max_list_items:
                         return picked
         return picked if len(picked) >= 2 else []
 
