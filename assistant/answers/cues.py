@@ -108,6 +108,13 @@ def is_heading_like(text: str) -> bool:
     return 0 < len(words) <= 8 and all(w[0].isupper() for w in words)
 
 
+def _is_header_row(text: str, max_words: int, figures: bool = False) -> bool:
+    """A table row of short cells ("Advantages | Disadvantages | Key success factors"); with ``figures``,
+    cells holding a figure count too."""
+    cells = [c.strip() for c in text.split("|")]
+    return len(cells) > 1 and all(len(c.split()) <= max_words and (figures or not any(ch.isdigit() for ch in c)) for c in cells)
+
+
 def answer_worthy(text: str) -> bool:
     """A sentence that can stand as evidence: not a question, a fragment, a table header row, or text carrying
     instructions or markup (retrieved text is data: it is never repeated as if it were advice)."""
@@ -117,8 +124,7 @@ def answer_worthy(text: str) -> bool:
     words = [w for w in stripped.split() if any(ch.isalpha() for ch in w)]
     if len(words) < 4:
         return False
-    cells = [c.strip() for c in stripped.split("|")]
-    return not (len(cells) > 1 and all(len(c.split()) <= 2 for c in cells))
+    return not _is_header_row(stripped, max_words=2, figures=True)
 
 
 def is_structure(text: str, starts_line: bool = False, glossary: bool = False) -> bool:
@@ -131,7 +137,6 @@ def is_structure(text: str, starts_line: bool = False, glossary: bool = False) -
         return True
     if glossary:
         return False
-    cells = [c.strip() for c in stripped.split("|")]
-    if len(cells) > 1:
-        return all(len(c.split()) <= 3 and not any(ch.isdigit() for ch in c) for c in cells)
+    if "|" in stripped:
+        return _is_header_row(stripped, max_words=3)
     return starts_line and is_heading_like(stripped)

@@ -88,7 +88,7 @@ class ExtractiveAnswerer:
         self.line_start = [self._starts_line(s) for s in retriever.sentences]
         self.worthy = [answer_worthy(s.text) for s in retriever.sentences]
         self.structure = [
-            is_structure(s.text, starts_line=self.line_start[i], glossary=self._kind(s) == "glossary")
+            is_structure(s.text, starts_line=self.line_start[i], glossary=retriever.passages[s.passage].kind == "glossary")
             for i, s in enumerate(retriever.sentences)
         ]
         self.heading_like = [is_heading_like(s.text) for s in retriever.sentences]
@@ -98,12 +98,6 @@ class ExtractiveAnswerer:
         passage = self.retriever.passages[sentence.passage]
         offset = sentence.start - passage.start
         return offset == 0 or passage.text[offset - 1] == "\n"
-
-    def _kind(self, sentence: Sentence) -> str:
-        return self.retriever.passages[sentence.passage].kind
-
-    def is_list_question(self, question: str) -> bool:
-        return is_list_question(question)
 
     def score_sentences(self, query: str, vector: np.ndarray, passages: list[Passage]) -> list[Scored]:
         r = self.retriever
@@ -165,7 +159,7 @@ class ExtractiveAnswerer:
         scored = [s for s in scored if self.quotable(s.sentence, wanted)]
         if not scored:
             return []
-        if self.is_list_question(question):
+        if is_list_question(question):
             listed = self._list_answer(scored, passages)
             if listed:
                 return listed
@@ -267,7 +261,7 @@ class ExtractiveAnswerer:
             if s.passage_rank not in order:
                 order.append(s.passage_rank)
         number = {rank: n for n, rank in enumerate(order, start=1)}
-        listing = self.is_list_question(question) and len(chosen) > 2
+        listing = is_list_question(question) and len(chosen) > 2
         if listing:  # a list reads in document order
             grouped = sorted(chosen, key=lambda s: (passages[s.passage_rank].doc_id, r.sentences[s.sentence].start))
         else:

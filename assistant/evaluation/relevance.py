@@ -23,6 +23,7 @@ _SUPERSCRIPTS = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u00a0": " "})
 _TOKEN = re.compile(r"[a-z0-9£%]+(?:[.,][0-9]+)*")
 _NUMBER = re.compile(r"\d")
+# Its own list, not the retriever's: the relevance rule must not depend on the system it judges.
 STOP_WORDS = frozenset(
     [
         "a",
