@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.retrieval.glossary import build_glossary
@@ -42,6 +44,25 @@ def test_glossary_pairs_come_from_the_reports(assistant) -> None:  # type: ignor
 def test_acronym_query_reaches_the_passage_using_the_full_name(assistant) -> None:  # type: ignore[no-untyped-def]
     results = assistant.search("What is an STP?", k=5)
     assert any("Sustainability and Transformation Partnerships" in p.text for p in results)
+
+
+def test_question_of_what_ought_to_be_done_puts_the_recommendation_first(assistant) -> None:  # type: ignore[no-untyped-def]
+    retriever = assistant.retriever
+    default = retriever.fusion
+    asks = "Should there be training for mutual leaders?"
+    plain = "What is the Mutuals Support Programme?"
+    try:
+        with_cue = assistant.search(asks, k=5)
+        plain_with_cue = [p.id for p in assistant.search(plain, k=5)]
+        retriever.fusion = replace(default, recommendation_boost=0.0)
+        without_cue = assistant.search(asks, k=5)
+        plain_without_cue = [p.id for p in assistant.search(plain, k=5)]
+    finally:
+        retriever.fusion = default
+    assert with_cue[0].text.startswith("Recommendation 3: Support development of visionary mutual leaders")
+    assert not without_cue[0].text.startswith("Recommendation")
+    # a question that does not ask what ought to be done is ranked exactly as before
+    assert plain_with_cue == plain_without_cue
 
 
 def test_text_in_report_and_extract_comes_back_once_from_the_report(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -3,7 +3,8 @@
 Candidates come from BM25, dense passage search and dense sentence search; each is scored by its
 passage cosine, its best sentence's cosine and how many of the question's terms it holds (weights
 tuned on the dev split), with small structural cues: footnotes count for the passages citing them,
-"what is X?" prefers the glossary entry for X, a named document is preferred. Reciprocal rank fusion
+"what is X?" prefers the glossary entry for X, "what should…?" prefers the report's recommendations, a
+named document is preferred. Reciprocal rank fusion
 remains available (``FusionSettings(method="rrf")``).
 """
 
@@ -37,6 +38,7 @@ class FusionSettings:
     reference_penalty: float = 0.2  # footnotes and bibliography, unless nothing else matches
     definition_boost: float = 0.3  # "what is X?" prefers the glossary entry for X
     document_boost: float = 0.15  # "what does the GOV.UK page say…" prefers that document
+    recommendation_boost: float = 0.4  # "should…?", "what does it recommend/propose…?" prefers recommendations
     expand_dense: bool = True
 
 
@@ -53,6 +55,12 @@ _DEFINITION_CUE = re.compile(
     re.IGNORECASE,
 )
 
+
+# A question asking what ought to be done is answered by the report's recommendations.
+_RECOMMENDATION_CUE = re.compile(r"\b(?:should|ought|recommend\w*|propos\w*|suggest\w*|advis\w*|calls? for)\b", re.IGNORECASE)
+# A recommendation: its heading ("Recommendation 2: Continue to support…") or a row of its action table
+# ("OCS | 2.1. Continue Mutuals Support Programme 2…").
+_RECOMMENDATION = re.compile(r"^(?:Recommendation \d+:|[^|\n]*\|\s*\d+\.\d+\.)", re.MULTILINE)
 
 # How people name the documents of the corpus (manifest kinds).
 _DOCUMENT_CUES = {
@@ -109,6 +117,7 @@ class HybridRetriever:
         self.fusion = fusion
         self.by_id = {p.id: i for i, p in enumerate(passages)}
         self.is_reference = [p.kind == "footnote" or p.section.endswith("Bibliography") for p in passages]
+        self.is_recommendation = [bool(_RECOMMENDATION.search(p.text)) for p in passages]
         self.passage_matrix = vectors.reconstruct_n(0, vectors.ntotal)
         self.sentence_matrix = (
             sentence_vectors.reconstruct_n(0, sentence_vectors.ntotal)
@@ -163,6 +172,9 @@ class HybridRetriever:
             for c in scores:
                 if self.doc_kinds[c] in named:
                     scores[c] += f.document_boost
+        if _RECOMMENDATION_CUE.search(query):
+            for c in scores:
+                scores[c] += f.recommendation_boost * self.is_recommendation[c]
         if _DEFINITION_CUE.search(query):
             lowered = f" {_fold(query)} "
             for c in scores:
