@@ -18,8 +18,8 @@ from .conftest import REPO
 
 # The gate: a little below the figures in README (dev split), so noise does not fail CI but a real
 # regression does.
-MIN_HIT5 = 0.90
-MIN_MRR = 0.78
+MIN_HIT5 = 0.95  # the dev-split targets of the evaluation issue
+MIN_MRR = 0.85
 
 
 def test_reference_questions_are_valid(assistant) -> None:  # type: ignore[no-untyped-def]
