@@ -21,6 +21,7 @@ from assistant.index.embedder import Embedder
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import BM25Index
 from assistant.retrieval.glossary import Glossary, build_glossary
+from assistant.retrieval.recommendations import asks_for_recommendation, is_recommendation
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,6 @@ _DEFINITION_CUE = re.compile(
     re.IGNORECASE,
 )
 
-
-# A question asking what ought to be done is answered by the report's recommendations.
-_RECOMMENDATION_CUE = re.compile(r"\b(?:should|ought|recommend\w*|propos\w*|suggest\w*|advis\w*|calls? for)\b", re.IGNORECASE)
-# A recommendation: its heading ("Recommendation 2: Continue to support…") or a row of its action table
-# ("OCS | 2.1. Continue Mutuals Support Programme 2…").
-_RECOMMENDATION = re.compile(r"^(?:Recommendation \d+:|[^|\n]*\|\s*\d+\.\d+\.)", re.MULTILINE)
 
 # How people name the documents of the corpus (manifest kinds).
 _DOCUMENT_CUES = {
@@ -117,7 +112,7 @@ class HybridRetriever:
         self.fusion = fusion
         self.by_id = {p.id: i for i, p in enumerate(passages)}
         self.is_reference = [p.kind == "footnote" or p.section.endswith("Bibliography") for p in passages]
-        self.is_recommendation = [bool(_RECOMMENDATION.search(p.text)) for p in passages]
+        self.is_recommendation = [is_recommendation(p.text) for p in passages]
         self.passage_matrix = vectors.reconstruct_n(0, vectors.ntotal)
         self.sentence_matrix = (
             sentence_vectors.reconstruct_n(0, sentence_vectors.ntotal)
@@ -172,7 +167,7 @@ class HybridRetriever:
             for c in scores:
                 if self.doc_kinds[c] in named:
                     scores[c] += f.document_boost
-        if _RECOMMENDATION_CUE.search(query):
+        if asks_for_recommendation(query):
             for c in scores:
                 scores[c] += f.recommendation_boost * self.is_recommendation[c]
         if _DEFINITION_CUE.search(query):
