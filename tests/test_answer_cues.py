@@ -9,6 +9,7 @@ from assistant.answers.extractive import Evidence
 from assistant.answers.refusal import RefusalPolicy
 from assistant.answers.safety import looks_unsafe
 from assistant.evaluation.answers import answer_text
+from assistant.retrieval.recommendations import asks_for_recommendation, is_recommendation
 
 
 @pytest.mark.parametrize(
@@ -106,3 +107,34 @@ def test_answers_quote_no_captions_or_source_notes(assistant) -> None:  # type: 
         body = answer_text(assistant.ask(question))
         assert "Figure " not in body and "quoted in" not in body, question
         assert not body.startswith("Neil Woodbridge, CEO"), question
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Should the NHS fund more mutuals?", True),
+        ("What does the report propose on finance?", True),
+        ("What do they recommend for leaders?", True),
+        ("How many mutuals are profitable?", False),
+        ("What is a public service mutual?", False),
+    ],
+)
+def test_questions_of_what_ought_to_be_done_ask_for_recommendations(question: str, expected: bool) -> None:
+    assert asks_for_recommendation(question) is expected
+
+
+def test_recommendation_headings_and_action_rows_are_recognised() -> None:
+    assert is_recommendation("Recommendation 2: Continue to support mutuals, not only during the spin out phase.")
+    assert is_recommendation("OCS and / or national mutual body | 3.1. Take stock of mutual leaders training needs")
+    assert is_recommendation("Some context first.\nDHSC | 9.5. Progress the recommendation outlined in the Review.")
+    assert not is_recommendation("Who | What | Focus")
+    assert not is_recommendation("Our research led to a recommendation 2 years ago.")
+    assert not is_recommendation("Turnover | £10.2 million")
+
+
+def test_should_questions_are_answered_with_the_recommendation_first(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("Should there be training for mutual leaders?")
+    assert answer.text.startswith("Recommendation 3: Support development of visionary mutual leaders")
+    assert answer.citations[0].passage.text.startswith("Recommendation 3:")
+    answer = assistant.ask("What does the report propose for struggling mutuals?")
+    assert answer.text.startswith("Recommendation 13: Explore the sector’s appetite to provide funding")

@@ -30,6 +30,7 @@ from assistant.chunks.sentences import Sentence
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import content_terms
 from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.recommendations import asks_for_recommendation, is_recommendation
 
 _NAME = re.compile(r"\b[A-Z][\w-]*")  # capitalised words after the first: names, places, acronyms
 LIST_WINDOW = 4  # passages either side of the best list passage that may hold the rest of its list
@@ -56,6 +57,7 @@ class ExtractiveSettings:
     lead_sentences: int = 3  # up to this many from the best passage ...
     lead_margin: float = 0.4  # ... within this of the best sentence
     type_weight: float = 0.2  # holds what the question asks for: a figure, a date, a name
+    recommendation_weight: float = 0.4  # "should…?" is answered by one of the report's recommendations
     signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
     continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
 
@@ -93,6 +95,7 @@ class ExtractiveAnswerer:
         ]
         self.heading_like = [is_heading_like(s.text) for s in retriever.sentences]
         self.signpost = [is_signpost(s.text) for s in retriever.sentences]
+        self.recommendation = [is_recommendation(s.text) for s in retriever.sentences]
 
     def _starts_line(self, sentence: Sentence) -> bool:
         passage = self.retriever.passages[sentence.passage]
@@ -103,6 +106,7 @@ class ExtractiveAnswerer:
         r = self.retriever
         wanted = content_terms(query)
         kind = wants(query)
+        recommending = asks_for_recommendation(query)
         scored: list[Scored] = []
         for rank, passage in enumerate(passages):
             position = r.by_id.get(passage.id)
@@ -123,6 +127,8 @@ class ExtractiveAnswerer:
                     score += self.settings.type_weight  # "how many…" is answered by a sentence with a figure in it
                 if self.signpost[i]:
                     score -= self.settings.signpost_penalty
+                if recommending and self.recommendation[i]:
+                    score += self.settings.recommendation_weight
                 scored.append(Scored(i, rank, score, cosine, coverage))
         scored.sort(key=lambda s: -s.score)
         return scored
