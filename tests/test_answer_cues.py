@@ -117,6 +117,8 @@ def test_answers_quote_no_captions_or_source_notes(assistant) -> None:  # type: 
         ("What do they recommend for leaders?", True),
         ("How many mutuals are profitable?", False),
         ("What is a public service mutual?", False),
+        ("Who sat on the advisory panel?", False),
+        ("Why are mutuals wary of the proposed NHS procurement rules?", False),
     ],
 )
 def test_questions_of_what_ought_to_be_done_ask_for_recommendations(question: str, expected: bool) -> None:

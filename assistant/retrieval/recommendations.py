@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
-_ASKS = re.compile(r"\b(?:should|ought|recommend\w*|propos\w*|suggest\w*|advis\w*|calls? for)\b", re.IGNORECASE)
+# "propose"/"proposal" but not "the proposed NHS legislation"; "advise" but not "the advisory panel".
+_ASKS = re.compile(
+    r"\b(?:should|ought|recommend\w*|propos(?:e|es|al|als)|suggest\w*|advis(?:e|es|ed|ing)|calls? for)\b", re.IGNORECASE
+)
 _RECOMMENDATION = re.compile(r"^(?:Recommendation \d+:|[^|\n]*\|\s*\d+\.\d+\.)", re.MULTILINE)
 
 
