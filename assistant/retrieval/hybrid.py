@@ -4,8 +4,7 @@ Candidates come from BM25, dense passage search and dense sentence search; each 
 passage cosine, its best sentence's cosine and how many of the question's terms it holds (weights
 tuned on the dev split), with small structural cues: footnotes count for the passages citing them,
 "what is X?" prefers the glossary entry for X, "what should…?" prefers the report's recommendations, a
-named document is preferred. Reciprocal rank fusion
-remains available (``FusionSettings(method="rrf")``).
+named document is preferred. Reciprocal rank fusion remains available (``FusionSettings(method="rrf")``).
 """
 
 from __future__ import annotations
