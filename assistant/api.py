@@ -1,4 +1,9 @@
-"""The public entry point: ``Assistant.load()`` then ``search`` (and ``ask``, ``document``)."""
+"""The public entry point: ``Assistant.load()`` then ``search``, ``ask`` (and ``add``, ``remove``, ``documents``).
+
+Loading never takes the service down for a fault in the library: when a listed document cannot be read,
+when the storage cannot be written or when a rebuild would be very large, the last good index keeps serving
+and ``Assistant.warnings`` says why and what to do.
+"""
 
 from __future__ import annotations
 
@@ -6,54 +11,95 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from pathlib import Path
 
+from assistant.answers.base import Answerer
 from assistant.answers.extractive import ExtractiveAnswerer
 from assistant.answers.followup import FollowUpRewriter
-from assistant.answers.llm import LLMAnswerer
-from assistant.answers.refusal import RefusalPolicy
-from assistant.answers.types import REFUSAL_TEXT, Answer
+from assistant.answers.types import Answer
 from assistant.config import Settings
 from assistant.corpus import Document
-from assistant.errors import AssistantError, IndexCorrupt, IndexMissing, IndexStale
-from assistant.index.embedder import Embedder, SentenceTransformerEmbedder
-from assistant.index.store import IndexData, build_index, open_index
+from assistant.corpus.manifest import read_library
+from assistant.errors import (
+    AssistantError,
+    BadQuestion,
+    CorpusError,
+    IndexBusy,
+    IndexCorrupt,
+    IndexMissing,
+    IndexStale,
+    IndexUnwritable,
+    RebuildTooLarge,
+)
+from assistant.index import store
+from assistant.index.build import BuildPlan, expected_settings, plan_build, run_build
+from assistant.index.embedder import Embedder, default_embedder
 from assistant.passage import Passage
-from assistant.retrieval.hybrid import FusionSettings, HybridRetriever
+from assistant.retrieval.hits import Hits
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.query import clean_history, clean_query
 
 Notify = Callable[[str], None]
+Confirm = Callable[[BuildPlan], bool]
+MAX_K = 50
 
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def open_index(settings: Settings, embedder: Embedder, allow_stale: bool = False) -> store.IndexData:
+    """The current build, verified (IndexMissing, IndexStale, IndexCorrupt otherwise)."""
+    build = store.current_build(settings.index_dir)
+    manifest = store.read_manifest(build)
+    if not allow_stale:
+        store.check_fresh(manifest, expected_settings(settings, embedder), settings.corpus_dir)
+    elif manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
+        raise IndexStale("the embedding model changed")
+    store.check_artifacts(build, manifest)
+    return store.read_build(build, manifest, embedder.dimension)
+
+
+def _estimate(plan: BuildPlan) -> str:
+    minutes = len(plan.missing) / 60 / 60  # about 60 texts a second on two cores
+    return f"{len(plan.missing):,} passages and sentences to embed (about {max(1, round(minutes))} min)"
+
+
 class Assistant:
-    """Retrieval (and answers) over the bundled reports.
+    """Retrieval and answers over the library's index.
 
     >>> a = Assistant.load()
     >>> a.search("how many mutuals are there in health and social care?", k=3)[0].section
     """
 
-    def __init__(self, settings: Settings, embedder: Embedder, index: IndexData, load_seconds: float = 0.0):
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        index: store.IndexData,
+        load_seconds: float = 0.0,
+        warnings: list[str] | None = None,
+    ):
         self.settings = settings
         self.embedder = embedder
         self.index = index
         self.load_seconds = load_seconds
+        self.warnings = list(warnings or [])
         self.retriever = HybridRetriever(
             index.passages,
             index.vectors,
             embedder,
-            FusionSettings(candidates=settings.candidates, rrf_k=settings.rrf_k),
+            settings.retrieval,
             index.sentences,
             index.sentence_vectors,
-            {doc_id: doc.kind for doc_id, doc in index.documents.items()},
+            index.documents,
         )
         glossary = self.retriever.glossary.pairs
         self.rewriter = FollowUpRewriter(index.passages, [*glossary.values(), *glossary.keys()])
-        self.extractive = ExtractiveAnswerer(self.retriever)
-        self.refusal = RefusalPolicy(min_cosine=settings.refusal_min_cosine)
-        self._llm: LLMAnswerer | None = None
+        self.extractive = ExtractiveAnswerer(settings.answers)
+        self._llm: Answerer | None = None
+
+    # ---- loading ---------------------------------------------------------------------------------------
 
     @classmethod
     def load(
@@ -64,31 +110,90 @@ class Assistant:
         notify: Notify = _stderr,
         progress: bool = False,
         embedder: Embedder | None = None,
+        confirm: Confirm | None = None,
     ) -> Assistant:
-        """Load ``index/``, building it when missing and rebuilding it when stale or damaged.
+        """Load the index, building it when missing and rebuilding it when stale or damaged.
 
-        Raises CorpusError or ModelMissing (both AssistantError) when that cannot be done; an existing
-        index is never touched by a failed build.
+        A rebuild embedding more than ``settings.confirm_embeds_over`` texts runs only if ``confirm(plan)``
+        says yes. When a rebuild is not possible (a listed document unreadable, storage read-only, another
+        build running, not confirmed) the last good index serves and ``warnings`` say why; with no index at
+        all the reason is raised (an AssistantError).
         """
         started = time.perf_counter()
         settings = settings or Settings.from_env()
-        embedder = embedder or SentenceTransformerEmbedder(settings.model, settings.batch_size)
-        if rebuild:
-            notify("Rebuilding the index as asked…")
-            data = build_index(settings, embedder, notify, progress=progress)
-        else:
+        embedder = embedder or default_embedder(settings)
+        warnings: list[str] = []
+        try:
+            warnings += list(read_library(settings.corpus_dir).stray)
+        except CorpusError:
+            pass  # reported by the build below, or served around
+        data: store.IndexData | None = None
+        reason = "as asked"
+        if not rebuild:
             try:
                 data = open_index(settings, embedder)
             except IndexMissing:
-                notify("No index yet: building it from the corpus…")
-                data = build_index(settings, embedder, notify, progress=progress)
-            except IndexStale as exc:
-                notify(f"The index is out of date ({exc}): rebuilding it…")
-                data = build_index(settings, embedder, notify, progress=progress)
-            except IndexCorrupt as exc:
-                notify(f"The index is damaged ({exc}): rebuilding it…")
-                data = build_index(settings, embedder, notify, progress=progress)
-        return cls(settings, embedder, data, load_seconds=time.perf_counter() - started)
+                reason = "there is none yet"
+            except (IndexStale, IndexCorrupt) as exc:
+                reason = str(exc).rstrip(".")
+        if data is None:
+            data = cls._rebuild(settings, embedder, reason, notify, progress, confirm, warnings)
+        return cls(settings, embedder, data, load_seconds=time.perf_counter() - started, warnings=warnings)
+
+    @classmethod
+    def _rebuild(
+        cls,
+        settings: Settings,
+        embedder: Embedder,
+        reason: str,
+        notify: Notify,
+        progress: bool,
+        confirm: Confirm | None,
+        warnings: list[str],
+    ) -> store.IndexData:
+        previous: store.IndexData | None = None
+        try:
+            previous = open_index(settings, embedder, allow_stale=True)
+        except AssistantError:
+            previous = None
+
+        def keep(error: AssistantError) -> store.IndexData:
+            if previous is None:
+                raise error
+            built = previous.manifest.get("built_at", "earlier")
+            warnings.append(f"{error} The index built {built} keeps serving.")
+            return previous
+
+        try:
+            with store.build_lock(settings.index_dir, wait_seconds=settings.lock_wait_seconds):
+                plan = plan_build(settings, embedder)
+                if plan.faults and previous is not None:
+                    warnings.extend(plan.faults)
+                    return keep(CorpusError("The library has documents that cannot be read, so the index was not rebuilt."))
+                if len(plan.missing) > settings.confirm_embeds_over and not (confirm and confirm(plan)):
+                    return keep(
+                        RebuildTooLarge(f"The library changed: {_estimate(plan)}. Run `assistant index --yes` to rebuild.")
+                    )
+                notify(f"Building the index ({reason})…")
+                data = run_build(plan, settings, embedder, notify, progress)
+                warnings.extend(plan.faults)
+                return data
+        except (IndexUnwritable, IndexBusy, CorpusError) as exc:
+            return keep(exc)
+
+    def refresh(self) -> bool:
+        """Serve a build another process published (``assistant add`` while the app runs). True if reloaded."""
+        name = store.current_name(self.settings.index_dir)
+        if not name or name == self.index.name:
+            return False
+        try:
+            data = open_index(self.settings, self.embedder)
+        except AssistantError:
+            return False
+        self.__init__(self.settings, self.embedder, data, self.load_seconds, self.warnings)  # type: ignore[misc]
+        return True
+
+    # ---- reading ---------------------------------------------------------------------------------------
 
     @property
     def passages(self) -> list[Passage]:
@@ -104,73 +209,68 @@ class Assistant:
     def documents(self) -> list[Document]:
         return list(self.index.documents.values())
 
+    @staticmethod
+    def _k(k: object) -> int:
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise BadQuestion(f"The number of passages must be a whole number from 1 to {MAX_K}.")
+        if not 1 <= k <= MAX_K:
+            raise BadQuestion(f"The number of passages must be from 1 to {MAX_K} (got {k}).")
+        return k
+
+    def retrieve(self, query: str, k: int = 5, history: list[dict[str, str]] | None = None) -> Hits:
+        """What retrieval finds for ``query`` (read in the context of ``history``), as one Hits result."""
+        text = clean_query(query, self.settings.max_query_chars)
+        messages = clean_history(history, self.settings.max_history_turns)
+        return self.retriever.retrieve(self.standalone_query(text, messages), self._k(k))
+
     def search(self, query: str, k: int = 5, history: list[dict[str, str]] | None = None) -> list[Passage]:
         """Passages that answer ``query``, best first, each a span-exact quote of its document.
 
-        ``history`` (Gradio message dicts) lets a follow-up lean on earlier turns.
-        Raises BadQuestion for empty or over-long queries, BadHistory for a history that is not a list.
+        Raises BadQuestion for an empty or over-long query or a k outside 1–50, BadHistory for a history
+        that is not a list.
         """
-        text = clean_query(query, self.settings.max_query_chars)
-        messages = clean_history(history, self.settings.max_history_turns)
-        standalone = self.standalone_query(text, messages)
-        k = max(1, min(int(k), 50))
-        return self.retriever.search(standalone, k)
+        return self.retrieve(query, k, history).passages
 
     def standalone_query(self, question: str, history: list[dict[str, str]]) -> str:
         """The question rewritten to stand alone given the conversation (unchanged when it already does)."""
         return self.rewriter.rewrite(question, history).query if history else question
 
-    ANSWER_PASSAGES = 6
+    # ---- answering -------------------------------------------------------------------------------------
 
     @property
-    def llm(self) -> LLMAnswerer | None:
+    def llm(self) -> Answerer | None:
         """The optional LLM answerer, when ASSISTANT_LLM_URL (or --llm-url) configures one."""
-        if self._llm is None and self.settings.llm_url:
-            self._llm = LLMAnswerer(self.settings)
+        if self._llm is None and self.settings.llm.url:
+            from assistant.answers.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer(self.settings.llm, fallback=self.extractive)
         return self._llm
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
-        """A short answer whose every sentence cites the passage it comes from, or an honest refusal.
-
-        Extractive (offline, verbatim) by default; with an LLM configured, the LLM writes the answer
-        and its citations are checked in code, falling back to the extractive answer when they fail.
-        """
-        text, query, llm = self._read(question, history)
-        return self.answer_query(text, query, llm=llm)
-
-    def _read(self, question: str, history: list[dict[str, str]] | None) -> tuple[str, str, LLMAnswerer | None]:
-        """Validated question, the standalone query it stands for (LLM-condensed when one is on), the LLM."""
+    def _read(self, question: str, history: list[dict[str, str]] | None) -> tuple[str, Hits, Answerer]:
         text = clean_query(question, self.settings.max_query_chars)
         messages = clean_history(history, self.settings.max_history_turns)
         query = self.standalone_query(text, messages)
-        llm = self.llm
-        if llm is not None and messages:
-            query = llm.condense(text, messages, fallback=query)
-        return text, query, llm
+        answerer = self.llm or self.extractive
+        if self.llm is not None and messages:
+            query = self.llm.condense(text, messages, fallback=query)  # type: ignore[attr-defined]
+        return text, self.retriever.retrieve(query, self.settings.answers.passages), answerer
 
-    def answer_query(self, question: str, query: str, llm: LLMAnswerer | None = None) -> Answer:
-        passages, vector = self.retriever.search_with_vector(query, self.ANSWER_PASSAGES)
-        scored = self.extractive.score_sentences(query, vector, passages)
-        if self.refusal.refuse(self.extractive.evidence(query, scored)):
-            return Answer(question, REFUSAL_TEXT, [], True, query, passages=passages[:3])
-        chosen = self.extractive.select(query, scored, passages)
-        body, citations = self.extractive.compose(query, chosen, passages)
-        extractive = Answer(question, body, citations, False, query, passages=passages)
-        if llm is None:
-            return extractive
-        return llm.answer(question, query, passages, fallback=extractive)
+    def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
+        """A short answer whose every sentence cites the passage it comes from; or, when the reports give only
+        part of what is asked, what is missing and the nearest they say; or an honest refusal."""
+        text, hits, answerer = self._read(question, history)
+        return answerer.answer(text, hits)
 
     def ask_stream(self, question: str, history: list[dict[str, str]] | None = None) -> Iterator[str | Answer]:
-        """Like ``ask``, but with an LLM configured yields its text as it arrives, then the checked Answer."""
-        text, query, llm = self._read(question, history)
-        if llm is None:
-            yield self.answer_query(text, query)
-            return
-        extractive = self.answer_query(text, query)
-        if extractive.refused:
-            yield extractive
-            return
-        yield from llm.stream(text, query, extractive.passages, fallback=extractive)
+        """Like ``ask``; with an LLM on, yields checked text as it is ready, then the Answer."""
+        text, hits, answerer = self._read(question, history)
+        yield from answerer.stream(text, hits)
+
+    def answer_with(self, question: str, hits: Hits) -> Answer:
+        """The extractive answer to ``question`` from ``hits`` (evaluation calls this through the boundary)."""
+        return self.extractive.answer(question, hits)
+
+    # ---- the rest ------------------------------------------------------------------------------------
 
     def as_retriever(self, k: int = 5):  # type: ignore[no-untyped-def]
         """A LangChain ``BaseRetriever`` over this assistant's search."""
@@ -178,6 +278,13 @@ class Assistant:
 
         return AssistantRetriever(assistant=self, k=k)
 
-    def with_settings(self, **changes: object) -> Assistant:
-        """The same loaded index and model under other retrieval settings (for evaluation and tuning)."""
-        return Assistant(replace(self.settings, **changes), self.embedder, self.index, self.load_seconds)  # type: ignore[arg-type]
+    def with_settings(self, settings: Settings) -> Assistant:
+        """The same loaded index and model under other retrieval and answer settings (evaluation, ablation)."""
+        return Assistant(settings, self.embedder, self.index, self.load_seconds, self.warnings)
+
+    def with_changes(self, **changes: object) -> Assistant:
+        return self.with_settings(replace(self.settings, **changes))  # type: ignore[arg-type]
+
+    @property
+    def corpus_dir(self) -> Path:
+        return self.settings.corpus_dir

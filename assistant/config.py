@@ -1,18 +1,38 @@
-"""All configuration in one place: a dataclass with offline defaults, overridable by environment variables."""
+"""All configuration in one place: nested, typed settings with offline defaults, read from environment variables.
+
+Where things live: ``ASSISTANT_HOME`` (default: the repository checkout when running from one, else the current
+folder) holds ``corpus/`` (the library), ``index/`` (generated), ``eval/`` and ``data/`` (feedback). Each can be
+moved on its own with ``ASSISTANT_CORPUS``, ``ASSISTANT_INDEX`` and ``ASSISTANT_DATA``.
+
+Every tunable the retrieval and the answerers use is here, so an evaluation can switch one off
+(``assistant eval --ablate``) and README can say where each default came from.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parent
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def home() -> Path:
+    """ASSISTANT_HOME, or the checkout this package runs from, or the current folder."""
+    explicit = os.environ.get("ASSISTANT_HOME", "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "corpus").is_dir():
+        return REPO_ROOT
+    return Path.cwd()
 
 
 @dataclass(frozen=True)
@@ -29,37 +49,119 @@ class ChunkSettings:
 
 
 @dataclass(frozen=True)
+class RetrievalSettings:
+    """How candidates are found and scored. Weights were chosen on the dev split of eval/questions.jsonl."""
+
+    candidates: int = 40
+    sentence_candidates: int = 120
+    method: str = "linear"  # "linear" (weighted features) or "rrf" (reciprocal rank fusion)
+    rrf_k: int = 60
+    dense_weight: float = 1.0  # cosine of the passage
+    sentence_weight: float = 1.0  # cosine of its best sentence
+    bm25_weight: float = 0.0  # BM25 scaled by the best BM25 score (BM25 still proposes candidates)
+    coverage_weight: float = 1.0  # share of the question's content terms the passage contains
+    reference_penalty: float = 0.2  # footnotes and bibliography, unless nothing else matches
+    footnote_inheritance: bool = True  # a matching footnote speaks for the passage that cites it
+    definition_boost: float = 0.3  # "what is X?" prefers the glossary entry for X
+    document_boost: float = 0.15  # "what does the GOV.UK page say…" prefers the document named (manifest aliases)
+    recommendation_boost: float = 0.4  # "should…?" prefers passages that recommend
+    acronym_expansion: bool = True  # PCN ↔ Primary Care Network, mined from the documents
+    expand_dense: bool = True
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How the extractive answerer scores and chooses sentences, and when it says the reports don't answer."""
+
+    passages: int = 6  # retrieved passages an answer draws on
+    max_sentences: int = 4
+    max_list_items: int = 8
+    coverage_weight: float = 0.5  # share of the question's terms the sentence holds
+    context_weight: float = 0.5  # ... counting terms only the sentence before holds at this weight
+    rank_penalty: float = 0.02  # per rank of the sentence's passage
+    margin: float = 0.2  # how far below the best sentence another may score and still be chosen
+    per_passage: bool = True  # the best sentence of each of the best passages first
+    lead_sentences: int = 3  # up to this many from the best passage ...
+    lead_margin: float = 0.4  # ... within this of the best sentence
+    type_weight: float = 0.2  # holds what the question asks for: a figure, a date, a name
+    recommendation_weight: float = 0.4  # "should…?" is answered by a recommendation
+    signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
+    continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
+    list_answers: bool = True  # a list question gets the list the best passage belongs to
+    refusal_min_cosine: float = 0.50  # below this no sentence is close enough to answer
+    unknown_name_cosine: float = 0.70  # a question naming what the reports never mention needs a closer match
+    full_coverage_cosine: float = 0.45  # enough when one sentence holds every term of the question
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """The optional generative answerer: any OpenAI-compatible endpoint."""
+
+    url: str = ""
+    model: str = ""
+    api_key: str = ""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Serving the web app."""
+
+    auth: str = ""  # "user:password" for one shared login
+    users_file: str = ""  # a file of user:bcrypt-hash lines
+    uploads: bool = False  # adding documents from the browser (needs a login)
+    max_upload_mb: int = 50
+    log_questions: bool = False
+    max_input_chars: int = 2000
+
+
+@dataclass(frozen=True)
 class Settings:
     """Runtime settings. ``Settings.from_env()`` reads ``ASSISTANT_*`` variables over these defaults."""
 
-    corpus_dir: Path = REPO_ROOT / "corpus"
-    index_dir: Path = REPO_ROOT / "index"
+    corpus_dir: Path = field(default_factory=lambda: home() / "corpus")
+    index_dir: Path = field(default_factory=lambda: home() / "index")
+    data_dir: Path = field(default_factory=lambda: home() / "data")
     model: str = BUNDLED_MODEL
     index_type: str = "flat"  # "flat" (exact inner product) or "hnsw"
     batch_size: int = 32
-    chunking: ChunkSettings = field(default_factory=ChunkSettings)
-    # retrieval
-    candidates: int = 40
-    rrf_k: int = 60
+    lock_wait_seconds: float = 0.0
+    confirm_embeds_over: int = 20_000  # a rebuild embedding more texts than this asks first (`--yes`)
     max_query_chars: int = 2000
-    # answers
     max_history_turns: int = 6
-    refusal_min_cosine: float = 0.50  # calibrated with `assistant eval` (see the refusal trade-off table)
-    llm_url: str = ""
-    llm_model: str = ""
-    llm_api_key: str = ""
-    llm_timeout: float = 30.0
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    answers: AnswerSettings = field(default_factory=AnswerSettings)
+    llm: LLMSettings = field(default_factory=LLMSettings)
+    app: AppSettings = field(default_factory=AppSettings)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
+    def from_env(cls, **overrides: Any) -> Settings:
+        root = home()
         base = cls(
-            corpus_dir=Path(_env("ASSISTANT_CORPUS", str(cls.corpus_dir))),
-            index_dir=Path(_env("ASSISTANT_INDEX", str(cls.index_dir))),
+            corpus_dir=Path(_env("ASSISTANT_CORPUS", str(root / "corpus"))).expanduser(),
+            index_dir=Path(_env("ASSISTANT_INDEX", str(root / "index"))).expanduser(),
+            data_dir=Path(_env("ASSISTANT_DATA", str(root / "data"))).expanduser(),
             model=_env("ASSISTANT_MODEL", BUNDLED_MODEL),
             index_type=_env("ASSISTANT_INDEX_TYPE", "flat"),
-            llm_url=_env("ASSISTANT_LLM_URL", ""),
-            llm_model=_env("ASSISTANT_LLM_MODEL", ""),
-            llm_api_key=_env("ASSISTANT_LLM_API_KEY", ""),
-            llm_timeout=float(_env("ASSISTANT_LLM_TIMEOUT", "30")),
+            llm=LLMSettings(
+                url=_env("ASSISTANT_LLM_URL", ""),
+                model=_env("ASSISTANT_LLM_MODEL", ""),
+                api_key=_env("ASSISTANT_LLM_API_KEY", ""),
+                timeout=float(_env("ASSISTANT_LLM_TIMEOUT", "30")),
+            ),
+            app=AppSettings(
+                auth=_env("ASSISTANT_APP_AUTH", ""),
+                users_file=_env("ASSISTANT_APP_USERS", ""),
+                uploads=_env("ASSISTANT_APP_UPLOADS", "0") == "1",
+                max_upload_mb=int(_env("ASSISTANT_APP_MAX_UPLOAD_MB", "50")),
+                log_questions=_env("ASSISTANT_LOG_QUESTIONS", "0") == "1",
+            ),
         )
-        return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
+        return replace(base, **overrides) if overrides else base
+
+    def with_retrieval(self, **changes: Any) -> Settings:
+        return replace(self, retrieval=replace(self.retrieval, **changes))
+
+    def with_answers(self, **changes: Any) -> Settings:
+        return replace(self, answers=replace(self.answers, **changes))

@@ -36,3 +36,23 @@ class BadHistory(AssistantError):
 
 class IndexStale(AssistantError):
     """The index was built from another corpus or with other settings; it must be rebuilt."""
+
+
+class DocumentError(AssistantError):
+    """A file that cannot be added to the library: unsupported, encrypted, empty, scanned, malformed or too big."""
+
+
+class LibraryError(AssistantError):
+    """A library operation that cannot be done: an unknown id, a duplicate, a manifest that cannot be written."""
+
+
+class IndexUnwritable(AssistantError):
+    """The index folder cannot be written (read-only, full, no permission)."""
+
+
+class IndexBusy(AssistantError):
+    """Another process is building the index."""
+
+
+class RebuildTooLarge(AssistantError):
+    """A rebuild would embed more than the configured limit and was not confirmed."""

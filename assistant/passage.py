@@ -24,6 +24,8 @@ class Passage:
     end: int
     kind: str = "text"
     footnotes: tuple[int, ...] = ()
+    page: int = 0  # first page of the span (0: the document has no pages)
+    page_end: int = 0
     duplicate_of: str = ""
     also_in: tuple[str, ...] = ()
     score: float = 0.0
@@ -35,9 +37,18 @@ class Passage:
         header = " › ".join(self.section.split(" › ")[-2:])
         return f"{header}\n{self.text}" if header else self.text
 
+    @property
+    def pages(self) -> str:
+        """ "p. 23" or "pp. 23–24"; empty when the document has no pages."""
+        if not self.page:
+            return ""
+        if self.page_end and self.page_end != self.page:
+            return f"pp. {self.page}–{self.page_end}"
+        return f"p. {self.page}"
+
     def citation(self) -> str:
-        """A formatted citation staff can paste: title, section and the quoted text."""
-        where = f", {self.section}" if self.section else ""
+        """A short citation: the quoted text, title, section and page."""
+        where = "".join(f", {part}" for part in (self.section, self.pages) if part)
         return f"“{self.text}” — {self.title}{where}."
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +70,8 @@ class Passage:
             end=int(data["end"]),
             kind=str(data.get("kind", "text")),
             footnotes=tuple(int(n) for n in data.get("footnotes", [])),
+            page=int(data.get("page", 0)),
+            page_end=int(data.get("page_end", 0)),
             duplicate_of=str(data.get("duplicate_of", "")),
             also_in=tuple(str(t) for t in data.get("also_in", [])),
             score=float(data.get("score", 0.0)),

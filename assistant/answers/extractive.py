@@ -1,39 +1,27 @@
 """The default answerer: offline, deterministic, verbatim.
 
-It scores every sentence of the retrieved passages against the question (the bundled model's cosine
-plus how many of the question's terms the sentence holds), keeps the best few that are not redundant,
-keeps them word for word, orders them by source and position, and cites each one. A question asking
-for a list gets the list the best passage belongs to — its introduction and the lead of each item —
-not one stray bullet.
+It scores every sentence of the retrieved passages against the question (the bundled model's cosine plus
+how many of the question's terms the sentence holds), keeps the best few that are not redundant, keeps them
+word for word, orders them by source and position, and cites each one. A question asking for a list gets
+the list the best passage belongs to — its introduction and each item — not one stray bullet. When nothing
+retrieved is close enough it says the reports don't cover the question.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-import numpy as np
-
-from assistant.answers.cues import (
-    Wants,
-    answer_worthy,
-    is_heading_like,
-    is_list_question,
-    is_signpost,
-    is_structure,
-    leans_back,
-    supplies,
-    wants,
-)
-from assistant.answers.types import Citation
-from assistant.chunks.sentences import Sentence
+from assistant.answers import cues
+from assistant.answers.base import Answerer, register
+from assistant.answers.refusal import Evidence, RefusalPolicy
+from assistant.answers.types import REFUSAL_TEXT, Answer, Citation
+from assistant.config import AnswerSettings
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import content_terms
-from assistant.retrieval.hybrid import HybridRetriever
-from assistant.retrieval.recommendations import asks_for_recommendation, is_recommendation
+from assistant.retrieval.hits import Hits, SentenceHit
+from assistant.retrieval.recommendations import asks_for_recommendation, labelled
 
-_NAME = re.compile(r"\b[A-Z][\w-]*")  # capitalised words after the first: names, places, acronyms
-LIST_WINDOW = 4  # passages either side of the best list passage that may hold the rest of its list
 REDUNDANT = 0.8
 INTRO_ITEMS = 4
 
@@ -43,253 +31,223 @@ def _introduces(text: str) -> bool:
     return text.rstrip().rstrip(".").endswith(":")
 
 
-@dataclass(frozen=True)
-class ExtractiveSettings:
-    """How sentences are scored and chosen (tuned with ``assistant eval`` on the dev split)."""
-
-    max_sentences: int = 4
-    max_list_items: int = 8
-    coverage_weight: float = 0.5  # share of the question's terms the sentence holds
-    context_weight: float = 0.5  # ... counting terms only the sentence before holds at this weight
-    rank_penalty: float = 0.02  # per rank of the sentence's passage
-    margin: float = 0.2  # how far below the best sentence another may score and still be chosen
-    per_passage: bool = True  # the best sentence of each of the best passages first
-    lead_sentences: int = 3  # up to this many from the best passage ...
-    lead_margin: float = 0.4  # ... within this of the best sentence
-    type_weight: float = 0.2  # holds what the question asks for: a figure, a date, a name
-    recommendation_weight: float = 0.4  # "should…?" is answered by one of the report's recommendations
-    signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
-    continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
+@lru_cache(maxsize=16384)
+def _terms(text: str) -> frozenset[str]:
+    return frozenset(content_terms(text))
 
 
 @dataclass(frozen=True)
 class Scored:
-    sentence: int  # index into the retriever's sentences
-    passage_rank: int  # position of its passage in the search results
+    sentence: SentenceHit
+    rank: int  # position of its passage in the answer's passage list
     score: float
     cosine: float
     coverage: float
 
 
-@dataclass(frozen=True)
-class Evidence:
-    """What retrieval found for a question: the signals refusal is decided on."""
+@register
+class ExtractiveAnswerer(Answerer):
+    name = "extractive"
 
-    best_cosine: float
-    best_coverage: float
-    unknown_names: tuple[str, ...]  # names in the question (Scotland, COVID-19) that no passage mentions
+    def __init__(self, settings: AnswerSettings | None = None):
+        self.settings = settings or AnswerSettings()
+        s = self.settings
+        self.refusal = RefusalPolicy(s.refusal_min_cosine, s.unknown_name_cosine, s.full_coverage_cosine)
 
+    # ---- what a sentence can do ----------------------------------------------------------------------
 
-class ExtractiveAnswerer:
-    def __init__(self, retriever: HybridRetriever, settings: ExtractiveSettings | None = None):
-        self.retriever = retriever
-        self.settings = settings or ExtractiveSettings()
-        texts = [p.embed_text for p in retriever.passages if not p.section.endswith("Bibliography")]
-        self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
-        self.sentence_terms = [content_terms(s.text) for s in retriever.sentences]
-        self.line_start = [self._starts_line(s) for s in retriever.sentences]
-        self.worthy = [answer_worthy(s.text) for s in retriever.sentences]
-        self.structure = [
-            is_structure(s.text, starts_line=self.line_start[i], glossary=retriever.passages[s.passage].kind == "glossary")
-            for i, s in enumerate(retriever.sentences)
-        ]
-        self.heading_like = [is_heading_like(s.text) for s in retriever.sentences]
-        self.signpost = [is_signpost(s.text) for s in retriever.sentences]
-        self.recommendation = [is_recommendation(s.text) for s in retriever.sentences]
+    @staticmethod
+    def _structure(s: SentenceHit) -> bool:
+        return cues.is_structure(s.text, starts_line=s.starts_line, glossary=s.passage.kind == "glossary")
 
-    def _starts_line(self, sentence: Sentence) -> bool:
-        passage = self.retriever.passages[sentence.passage]
-        offset = sentence.start - passage.start
-        return offset == 0 or passage.text[offset - 1] == "\n"
+    def quotable(self, s: SentenceHit, wanted: cues.Wants = cues.Wants.ANY) -> bool:
+        """Can be a sentence of the answer: content, not structure (a by-line may answer "who…")."""
+        if not cues.answer_worthy(s.text):
+            return False
+        return not self._structure(s) or (wanted is cues.Wants.PERSON and cues.is_heading_like(s.text))
 
-    def score_sentences(self, query: str, vector: np.ndarray, passages: list[Passage]) -> list[Scored]:
-        r = self.retriever
-        wanted = content_terms(query)
-        kind = wants(query)
-        recommending = asks_for_recommendation(query)
+    @staticmethod
+    def _recommends(s: SentenceHit, recommending: set[str]) -> bool:
+        return labelled(s.text) or (s.passage.id in recommending and s.passage.kind == "table" and s.starts_line)
+
+    # ---- scoring ---------------------------------------------------------------------------------------
+
+    def score_sentences(self, hits: Hits, passages: list[Passage]) -> list[Scored]:
+        s = self.settings
+        query = hits.query
+        wanted = _terms(query)
+        kind = cues.wants(query)
+        recommending = {p.id for p in passages if p.extra.get("recommends")} if asks_for_recommendation(query) else set()
         scored: list[Scored] = []
         for rank, passage in enumerate(passages):
-            position = r.by_id.get(passage.id)
-            if position is None:
-                continue
-            for i in r.sentences_of[position]:
-                if not self.worthy[i]:
+            sentences = hits.sentences_of(passage)
+            for j, sentence in enumerate(sentences):
+                if not cues.answer_worthy(sentence.text):
                     continue
-                cosine = float(r.sentence_matrix[i] @ vector[0])
-                coverage = self._coverage(wanted, i)
-                score = (
-                    cosine
-                    + self.settings.coverage_weight * coverage
-                    - self.settings.rank_penalty * rank
-                    - 0.15 * r.is_reference[position]
-                )
-                if kind is not Wants.ANY and supplies(r.sentences[i].text, kind, query):
-                    score += self.settings.type_weight  # "how many…" is answered by a sentence with a figure in it
-                if self.signpost[i]:
-                    score -= self.settings.signpost_penalty
-                if recommending and self.recommendation[i]:
-                    score += self.settings.recommendation_weight
-                scored.append(Scored(i, rank, score, cosine, coverage))
-        scored.sort(key=lambda s: -s.score)
+                coverage = self._coverage(wanted, sentence, sentences[j - 1] if j > 0 else None)
+                score = sentence.cosine + s.coverage_weight * coverage - s.rank_penalty * rank
+                if passage.kind == "footnote" or passage.section.endswith("Bibliography"):
+                    score -= 0.15
+                if kind is not cues.Wants.ANY and s.type_weight and cues.supplies(sentence.text, kind, query):
+                    score += s.type_weight  # "how many…" is answered by a sentence with a figure in it
+                if s.signpost_penalty and cues.is_signpost(sentence.text):
+                    score -= s.signpost_penalty
+                if recommending and s.recommendation_weight and self._recommends(sentence, recommending):
+                    score += s.recommendation_weight
+                scored.append(Scored(sentence, rank, score, sentence.cosine, coverage))
+        scored.sort(key=lambda x: -x.score)
         return scored
 
-    def _coverage(self, wanted: set[str], i: int) -> float:
+    def _coverage(self, wanted: frozenset[str], sentence: SentenceHit, previous: SentenceHit | None) -> float:
         """Share of the question's terms in the sentence; terms only its predecessor in the passage holds
         count at ``context_weight`` ("The trust now manages…" after a sentence naming the trust)."""
         if not wanted:
             return 0.0
-        own = wanted & self.sentence_terms[i]
-        sentences = self.retriever.sentences
-        context: set[str] = set()
-        if self.settings.context_weight and i > 0 and sentences[i - 1].passage == sentences[i].passage:
-            context = (wanted & self.sentence_terms[i - 1]) - own
+        own = wanted & _terms(sentence.text)
+        context: frozenset[str] = frozenset()
+        if self.settings.context_weight and previous is not None:
+            context = (wanted & _terms(previous.text)) - own
         return (len(own) + self.settings.context_weight * len(context)) / len(wanted)
 
-    def evidence(self, query: str, scored: list[Scored]) -> Evidence:
-        names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
-        unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
+    @staticmethod
+    def evidence(hits: Hits, scored: list[Scored]) -> Evidence:
         return Evidence(
-            best_cosine=max((s.cosine for s in scored), default=0.0),
-            best_coverage=max((s.coverage for s in scored), default=0.0),
-            unknown_names=unknown,
+            best_cosine=max((x.cosine for x in scored), default=0.0),
+            best_coverage=max((x.coverage for x in scored), default=0.0),
+            unknown_names=hits.unknown_terms,
         )
 
-    def quotable(self, sentence: int, wanted: Wants = Wants.ANY) -> bool:
-        """Can be a sentence of the answer: content, not structure (a by-line may answer "who…")."""
-        if not self.worthy[sentence]:
-            return False
-        return not self.structure[sentence] or (wanted is Wants.PERSON and self.heading_like[sentence])
+    # ---- choosing ------------------------------------------------------------------------------------
 
-    def select(self, question: str, scored: list[Scored], passages: list[Passage]) -> list[Scored]:
-        wanted = wants(question)
-        scored = [s for s in scored if self.quotable(s.sentence, wanted)]
+    def select(self, question: str, scored: list[Scored], passages: list[Passage], hits: Hits) -> list[Scored]:
+        s = self.settings
+        wanted = cues.wants(question)
+        scored = [x for x in scored if self.quotable(x.sentence, wanted)]
         if not scored:
             return []
-        if is_list_question(question):
-            listed = self._list_answer(scored, passages)
+        if s.list_answers and cues.is_list_question(question):
+            listed = self._list_answer(scored, passages, hits)
             if listed:
                 return listed
-        r = self.retriever
         top = scored[0]
         chosen = [top]
-        if self.settings.lead_sentences > 1:  # the best passage is usually the right one: hear a little more of it
-            lead = [s for s in scored if s.passage_rank == 0 and s is not top]
-            for s in lead[: self.settings.lead_sentences - (top.passage_rank == 0)]:
-                if s.score >= top.score - self.settings.lead_margin:
-                    chosen.append(s)
-        if self.settings.per_passage:  # the best sentence of each of the best passages first
+        if s.lead_sentences > 1:  # the best passage is usually the right one: hear a little more of it
+            lead = [x for x in scored if x.rank == 0 and x is not top]
+            for x in lead[: s.lead_sentences - (top.rank == 0)]:
+                if x.score >= top.score - s.lead_margin:
+                    chosen.append(x)
+        if s.per_passage:  # the best sentence of each of the best passages first
             firsts: dict[int, Scored] = {}
-            for s in scored:
-                firsts.setdefault(s.passage_rank, s)
-            for rank in sorted(firsts)[: self.settings.max_sentences]:
-                s = firsts[rank]
-                if s not in chosen and s.score >= top.score - self.settings.margin and len(chosen) < self.settings.max_sentences:
-                    chosen.append(s)
+            for x in scored:
+                firsts.setdefault(x.rank, x)
+            for rank in sorted(firsts)[: s.max_sentences]:
+                x = firsts[rank]
+                if x not in chosen and x.score >= top.score - s.margin and len(chosen) < s.max_sentences:
+                    chosen.append(x)
         for candidate in scored[1:]:
-            if len(chosen) >= self.settings.max_sentences:
+            if len(chosen) >= s.max_sentences:
                 break
-            if candidate.score < top.score - self.settings.margin or any(c.sentence == candidate.sentence for c in chosen):
+            if candidate.score < top.score - s.margin or any(c.sentence is candidate.sentence for c in chosen):
                 continue
-            vector = r.sentence_matrix[candidate.sentence]
-            if any(float(vector @ r.sentence_matrix[c.sentence]) > REDUNDANT for c in chosen):
+            if any(float(candidate.sentence.vector @ c.sentence.vector) > REDUNDANT for c in chosen):
                 continue  # says the same thing again
             chosen.append(candidate)
-        if self.settings.continuation:
-            chosen = self._add_continuations(chosen)
-        return self._complete_introductions(chosen)
+        if s.continuation:
+            chosen = self._add_continuations(chosen, hits)
+        return self._complete_introductions(chosen, hits)
 
-    def _add_continuations(self, chosen: list[Scored]) -> list[Scored]:
+    def _add_continuations(self, chosen: list[Scored], hits: Hits) -> list[Scored]:
         """A chosen sentence followed by one that leans back on it ("They pointed out that…") brings it along:
         that is often where the point is made."""
-        r = self.retriever
         out = list(chosen)
-        for s in chosen:
-            following = s.sentence + 1
-            if (
-                following < len(r.sentences)
-                and r.sentences[following].passage == r.sentences[s.sentence].passage
-                and self.quotable(following)
-                and leans_back(r.sentences[following].text)
-                and all(c.sentence != following for c in out)
-            ):
-                out.append(Scored(following, s.passage_rank, s.score, s.cosine, s.coverage))
-        return out
-
-    def _complete_introductions(self, chosen: list[Scored]) -> list[Scored]:
-        """A chosen sentence ending in ":" means nothing without what it introduces: add the items that follow."""
-        r = self.retriever
-        out = list(chosen)
-        for s in chosen:
-            if not _introduces(r.sentences[s.sentence].text):
+        for x in chosen:
+            sentences = hits.sentences_of(x.sentence.passage)
+            following = x.sentence.position + 1
+            if following >= len(sentences):
                 continue
-            following = [i for i in r.sentences_of[r.sentences[s.sentence].passage] if i > s.sentence]
-            items = [i for i in following if self.line_start[i] and self.quotable(i)][:INTRO_ITEMS]
-            out.extend(
-                Scored(i, s.passage_rank, s.score, s.cosine, s.coverage) for i in items if all(i != c.sentence for c in out)
-            )
+            nxt = sentences[following]
+            if self.quotable(nxt) and cues.leans_back(nxt.text) and all(c.sentence is not nxt for c in out):
+                out.append(Scored(nxt, x.rank, x.score, x.cosine, x.coverage))
         return out
 
-    def _list_answer(self, scored: list[Scored], passages: list[Passage]) -> list[Scored]:
-        """Intro and item leads of the list (bullets or rows) that the best-scoring list passage belongs to.
+    def _complete_introductions(self, chosen: list[Scored], hits: Hits) -> list[Scored]:
+        """A chosen sentence ending in ":" means nothing without what it introduces: add the items that follow."""
+        out = list(chosen)
+        for x in chosen:
+            if not _introduces(x.sentence.text):
+                continue
+            following = hits.sentences_of(x.sentence.passage)[x.sentence.position + 1 :]
+            items = [f for f in following if f.starts_line and self.quotable(f)][:INTRO_ITEMS]
+            out.extend(Scored(i, x.rank, x.score, x.cosine, x.coverage) for i in items if all(i is not c.sentence for c in out))
+        return out
 
-        The list may run on into neighbouring passages of the same section; those are added to
-        ``passages`` (in place) so that every item can be cited.
+    def _list_answer(self, scored: list[Scored], passages: list[Passage], hits: Hits) -> list[Scored]:
+        """Intro and items of the list (bullets or rows) that the best-scoring list passage belongs to.
+
+        The list may run on into neighbouring passages of the same section; those are added to ``passages``
+        (in place) so that every item can be cited.
         """
-        r = self.retriever
         kinds = ("list", "table")
-        anchor = next((s for s in scored[:8] if r.passages[r.sentences[s.sentence].passage].kind in kinds), None)
+        anchor = next((x for x in scored[:8] if x.sentence.passage.kind in kinds), None)
         if anchor is None:
             return []
-        position = r.sentences[anchor.sentence].passage
-        section, doc_id = r.passages[position].section, r.passages[position].doc_id
         rank_of = {p.id: i for i, p in enumerate(passages)}
         picked: list[Scored] = []
-        for q in range(max(0, position - LIST_WINDOW), min(len(r.passages), position + LIST_WINDOW + 1)):
-            passage = r.passages[q]
-            if passage.section != section or passage.doc_id != doc_id or passage.duplicate_of:
-                continue
-            for i in r.sentences_of[q]:
-                text = r.sentences[i].text.rstrip()
+        for passage in hits.neighbours.get(anchor.sentence.passage.id, [anchor.sentence.passage]):
+            for sentence in hits.sentences_of(passage):
+                text = sentence.text.rstrip()
                 intro = _introduces(text) or "following" in text.lower()
-                if self.line_start[i] and self.quotable(i) and (passage.kind in kinds or intro):
+                if sentence.starts_line and self.quotable(sentence) and (passage.kind in kinds or intro):
                     if passage.id not in rank_of:
                         rank_of[passage.id] = len(passages)
                         passages.append(passage)
-                    picked.append(Scored(i, rank_of[passage.id], anchor.score, anchor.cosine, anchor.coverage))
+                    picked.append(Scored(sentence, rank_of[passage.id], anchor.score, anchor.cosine, anchor.coverage))
                     if len(picked) >= self.settings.max_list_items:
                         return picked
         return picked if len(picked) >= 2 else []
 
+    # ---- writing -------------------------------------------------------------------------------------
+
     def compose(self, question: str, chosen: list[Scored], passages: list[Passage]) -> tuple[str, list[Citation]]:
-        r = self.retriever
         order: list[int] = []  # passage ranks in citation order: the best sentence's passage first
-        for s in chosen:
-            if s.passage_rank not in order:
-                order.append(s.passage_rank)
+        for x in chosen:
+            if x.rank not in order:
+                order.append(x.rank)
         number = {rank: n for n, rank in enumerate(order, start=1)}
-        listing = is_list_question(question) and len(chosen) > 2
+        listing = self.settings.list_answers and cues.is_list_question(question) and len(chosen) > 2
         if listing:  # a list reads in document order
-            grouped = sorted(chosen, key=lambda s: (passages[s.passage_rank].doc_id, r.sentences[s.sentence].start))
+            grouped = sorted(chosen, key=lambda x: (passages[x.rank].doc_id, x.sentence.start))
         else:
-            grouped = sorted(chosen, key=lambda s: (number[s.passage_rank], r.sentences[s.sentence].start))
+            grouped = sorted(chosen, key=lambda x: (number[x.rank], x.sentence.start))
         citations: list[Citation] = []
         for rank in order:
-            mine = sorted((s for s in grouped if s.passage_rank == rank), key=lambda s: r.sentences[s.sentence].start)
-            spans = tuple((r.sentences[s.sentence].start, r.sentences[s.sentence].end) for s in mine)
+            mine = sorted((x for x in grouped if x.rank == rank), key=lambda x: x.sentence.start)
+            spans = tuple((x.sentence.start, x.sentence.end) for x in mine)
             citations.append(
                 Citation(
                     n=number[rank],
                     passage=passages[rank],
                     quote_start=spans[0][0],
                     quote_end=spans[-1][1],
-                    quote=" … ".join(r.sentences[s.sentence].text for s in mine),
+                    quote=" … ".join(x.sentence.text for x in mine),
                     spans=spans,
                 )
             )
-        lines = [f"{r.sentences[s.sentence].text} [{number[s.passage_rank]}]" for s in grouped]
+        lines = [f"{x.sentence.text} [{number[x.rank]}]" for x in grouped]
         if listing:
             head, *items = lines
             if _introduces(head.split(" [")[0]) or "following" in head.lower():
                 return head + "\n" + "\n".join(f"- {line}" for line in items), citations
             return "\n".join(f"- {line}" for line in lines), citations
         return " ".join(lines), citations
+
+    def answer(self, question: str, hits: Hits) -> Answer:
+        passages = list(hits.passages)
+        scored = self.score_sentences(hits, passages)
+        if self.refusal.refuse(self.evidence(hits, scored)):
+            return Answer(question, REFUSAL_TEXT, [], "refused", hits.query, passages=passages[:3])
+        chosen = self.select(hits.query, scored, passages, hits)
+        if not chosen:
+            return Answer(question, REFUSAL_TEXT, [], "refused", hits.query, passages=passages[:3])
+        body, citations = self.compose(hits.query, chosen, passages)
+        return Answer(question, body, citations, "answered", hits.query, passages=passages)

@@ -1,10 +1,11 @@
 """The optional LLM answerer: any OpenAI-compatible endpoint through LangChain, its output checked in code.
 
 Passages go in numbered and delimited, stripped of links, images and instruction-like sentences (the
-retrieved text is data, never instructions). What comes back is verified sentence by sentence: citation
-numbers that do not exist are dropped, a sentence must share most of its content words with a passage it
-cites or it is removed, links and images are removed, and an answer left without a valid citation — or an
-error, a timeout — falls back to the extractive answer with a note saying so.
+retrieved text is data, never instructions). What comes back is checked sentence by sentence before anyone
+sees it: a sentence is kept only if it cites a passage that exists and supports it — most of its content
+words, every figure and every name it states are in that passage — and it gives no instruction and carries
+no link or markup. An answer left without a valid citation, an error or a timeout falls back to the
+extractive answer with a note saying so. Streaming shows only sentences that have passed.
 """
 
 from __future__ import annotations
@@ -16,15 +17,19 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
+from assistant.answers.base import Answerer, register
 from assistant.answers.safety import IMAGE, INJECTION, LINK, TAG, URL
 from assistant.answers.types import REFUSAL_TEXT, Answer, Citation
-from assistant.config import Settings
+from assistant.config import LLMSettings
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import content_terms
+from assistant.retrieval.hits import Hits
 
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"‘(£-])|\n+")
-MIN_SUPPORT = 0.5
+_SENTENCE_END = re.compile(r"[.!?](?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*\s+")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z][\w’'-]*")
+MIN_SUPPORT = 0.6
 MAX_QUERY_CHARS = 400
 
 
@@ -33,11 +38,11 @@ def _prompt(name: str) -> str:
 
 
 def sanitise_passage(text: str) -> str:
-    """Passage text as the LLM sees it: no images, links, tags or sentences that read as instructions."""
+    """Passage text as the LLM sees it: no images, links, URLs, tags or sentences that read as instructions."""
     text = IMAGE.sub(" ", text)
     text = LINK.sub(r"\1", text)
-    text = TAG.sub(" ", text)
-    kept = [s for s in _SENTENCE.split(text) if not INJECTION.search(s)]
+    text = URL.sub(" ", TAG.sub(" ", text))
+    kept = [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip() and not INJECTION.search(s)]
     return html.escape(" ".join(kept), quote=False)
 
 
@@ -56,26 +61,47 @@ class Checked:
     dropped: int
 
 
+def supported(claim: str, passage: str) -> bool:
+    """The passage supports the claim: most of its content words, all its figures and names are in it."""
+    words = content_terms(claim)
+    if not words or len(words & content_terms(passage)) / len(words) < MIN_SUPPORT:
+        return False
+    if any(figure not in passage for figure in _FIGURE.findall(claim)):
+        return False
+    folded = passage.casefold()
+    return all(name.casefold() in folded for name in _names(claim))
+
+
+def _names(claim: str) -> list[str]:
+    """Capitalised words that do not open the sentence or follow a colon: names, which must be in the passage."""
+    names = []
+    for i, match in enumerate(_WORD.finditer(claim)):
+        word = match.group(0)
+        before = claim[: match.start()].rstrip()
+        if i > 0 and word[0].isupper() and word[1:2].islower() and not before.endswith((":", ".", "!", "?", "“", '"')):
+            names.append(word)
+    return names
+
+
 def verify(raw: str, passages: list[Passage]) -> Checked:
     """Keep only sentences that cite an existing passage which supports them; renumber citations 1..m."""
     raw = IMAGE.sub(" ", raw)
     raw = LINK.sub(r"\1", raw)
-    raw = TAG.sub(" ", URL.sub(" ", raw))
-    terms = [content_terms(p.text) for p in passages]
+    raw = TAG.sub(" ", raw)
     kept: list[tuple[str, list[int]]] = []
     dropped = 0
-    for sentence in (s.strip() for s in _SENTENCE.split(raw)):
+    for sentence in (s.strip() for s in split_sentences(raw)):
         if not sentence:
             continue
         cited = [int(n) for group in _MARKER.findall(sentence) for n in group.split(",")]
         valid = sorted({n for n in cited if 1 <= n <= len(passages)})
         claim = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(_MARKER.sub(" ", sentence).split()))
-        words = content_terms(claim)
-        supporting = [n for n in valid if words and len(words & terms[n - 1]) / len(words) >= MIN_SUPPORT]
-        if not supporting or len(claim.split()) < 3:
+        unsafe = INJECTION.search(claim) or URL.search(claim)
+        backing = [n for n in valid if supported(claim, passages[n - 1].text)]
+        if unsafe or not backing or len(claim.split()) < 3:
             dropped += 1
             continue
-        kept.append((claim, supporting))
+        kept.append((claim, backing))
     order: list[int] = []
     for _, ns in kept:
         order.extend(n for n in ns if n not in order)
@@ -94,30 +120,45 @@ def verify(raw: str, passages: list[Passage]) -> Checked:
     return Checked(" ".join(lines), citations, dropped)
 
 
+def split_sentences(raw: str) -> list[str]:
+    """Sentences with their citation markers (which may follow the full stop: "… in 2019. [2]")."""
+    out, cursor = [], 0
+    for match in _SENTENCE_END.finditer(raw):
+        out.append(raw[cursor : match.end()])
+        cursor = match.end()
+    out.append(raw[cursor:])
+    return [piece for chunk in out for piece in chunk.split("\n")]
+
+
 def _history_text(history: list[dict[str, str]]) -> str:
     return "\n".join(f"{m['role']}: {m['content'][:600]}" for m in history[-6:])
 
 
-class LLMAnswerer:
+@register
+class LLMAnswerer(Answerer):
     """Answers through a chat model at an OpenAI-compatible URL (Ollama, vLLM, llama.cpp server, hosted APIs)."""
 
-    def __init__(self, settings: Settings, chat: Any | None = None):
+    name = "llm"
+
+    def __init__(self, settings: LLMSettings, fallback: Answerer, chat: Any | None = None):
         self.settings = settings
+        self.fallback = fallback
         if chat is None:
             from langchain_openai import ChatOpenAI
 
             chat = ChatOpenAI(
-                base_url=settings.llm_url,
-                model=settings.llm_model or "local-model",
-                api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
-                timeout=settings.llm_timeout,
+                base_url=settings.url,
+                model=settings.model or "local-model",
+                api_key=settings.api_key or "not-needed",  # type: ignore[arg-type]
+                timeout=settings.timeout,
                 max_retries=0,
                 temperature=0,
                 max_tokens=300,  # type: ignore[call-arg]
             )
         self.chat = chat
 
-    def _messages(self, system: str, user: str) -> list[tuple[str, str]]:
+    @staticmethod
+    def _messages(system: str, user: str) -> list[tuple[str, str]]:
         return [("system", system), ("human", user)]
 
     def condense(self, question: str, history: list[dict[str, str]], fallback: str) -> str:
@@ -143,32 +184,47 @@ class LLMAnswerer:
             _prompt("answer_user").format(passages=format_passages(passages), question=html.escape(question, quote=False)),
         )
 
-    def _finish(self, raw: str, question: str, query: str, passages: list[Passage], fallback: Answer) -> Answer:
+    def _finish(self, raw: str, question: str, hits: Hits, fallback: Answer) -> Answer:
         if REFUSAL_TEXT.rstrip(".").lower() in raw.lower() and not _MARKER.search(raw):
             return replace(fallback, note="The LLM found no answer in the passages; showing the extractive answer.")
-        checked = verify(raw, passages)
+        checked = verify(raw, hits.passages)
         if not checked.citations:
             return replace(fallback, note="The LLM answer carried no valid citation; showing the extractive answer.")
         note = f"{checked.dropped} unsupported sentence(s) removed." if checked.dropped else ""
-        return Answer(question, checked.text, checked.citations, False, query, mode="llm", note=note, passages=passages)
+        return Answer(
+            question, checked.text, checked.citations, "answered", hits.query, mode="llm", note=note, passages=hits.passages
+        )
 
-    def answer(self, question: str, query: str, passages: list[Passage], fallback: Answer) -> Answer:
+    def answer(self, question: str, hits: Hits) -> Answer:
+        fallback = self.fallback.answer(question, hits)
+        if fallback.refused:
+            return fallback
         try:
-            reply = self.chat.invoke(self.answer_messages(question, passages))
+            reply = self.chat.invoke(self.answer_messages(question, hits.passages))
         except Exception as exc:  # down, slow, refused, malformed: the extractive answer stands
             return replace(fallback, note=f"The LLM did not answer ({type(exc).__name__}); showing the extractive answer.")
-        return self._finish(str(getattr(reply, "content", "")), question, query, passages, fallback)
+        return self._finish(str(getattr(reply, "content", "")), question, hits, fallback)
 
-    def stream(self, question: str, query: str, passages: list[Passage], fallback: Answer) -> Iterator[str | Answer]:
-        """Yield the raw text as it arrives, then the verified Answer (which replaces it)."""
-        raw = ""
+    def stream(self, question: str, hits: Hits) -> Iterator[str | Answer]:
+        """Yield the checked answer so far each time a sentence completes and passes, then the final Answer.
+        Nothing the model writes is shown before it has been checked."""
+        fallback = self.fallback.answer(question, hits)
+        if fallback.refused:
+            yield fallback
+            return
+        raw, shown = "", ""
         try:
-            for chunk in self.chat.stream(self.answer_messages(question, passages)):
-                piece = str(getattr(chunk, "content", ""))
-                if piece:
-                    raw += piece
-                    yield raw
+            for chunk in self.chat.stream(self.answer_messages(question, hits.passages)):
+                raw += str(getattr(chunk, "content", ""))
+                ends = list(_SENTENCE_END.finditer(raw))
+                if not ends:
+                    continue
+                complete = raw[: ends[-1].end()]
+                checked = verify(complete, hits.passages).text
+                if checked and checked != shown:
+                    shown = checked
+                    yield shown
         except Exception as exc:
             yield replace(fallback, note=f"The LLM did not answer ({type(exc).__name__}); showing the extractive answer.")
             return
-        yield self._finish(raw, question, query, passages, fallback)
+        yield self._finish(raw, question, hits, fallback)

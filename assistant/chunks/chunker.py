@@ -29,6 +29,8 @@ class _Unit:
     kind: str
     footnotes: tuple[int, ...]
     table: int
+    page: int = 0
+    page_end: int = 0
 
 
 def _words(text: str) -> int:
@@ -54,7 +56,8 @@ def _sentence_units(block: Block, fits: Callable[[str], bool]) -> list[_Unit]:
     if current is not None:
         spans.extend(_word_units(text, current, fits))
     return [
-        _Unit(block.start + a, block.start + b, block.kind, block.footnotes, block.table) for a, b in units_to_spans(text, spans)
+        _Unit(block.start + a, block.start + b, block.kind, block.footnotes, block.table, block.page, block.page_end)
+        for a, b in units_to_spans(text, spans)
     ]
 
 
@@ -155,13 +158,14 @@ def chunk_document(doc: Document, settings: ChunkSettings, count_tokens: TokenCo
         units: list[_Unit] = []
         for block in blocks:
             if fits(block.text):
-                units.append(_Unit(block.start, block.end, block.kind, block.footnotes, block.table))
+                units.append(_Unit(block.start, block.end, block.kind, block.footnotes, block.table, block.page, block.page_end))
             else:
                 units.extend(_sentence_units(block, fits))
         is_glossary = bool(section) and section[0].lower().startswith("glossary")
         for packed in _pack(doc.text, units, settings, fits, glossary=is_glossary):
             start, end = packed[0].start, packed[-1].end
             footnotes = tuple(sorted({n for u in packed for n in u.footnotes}))
+            pages = [p for u in packed for p in (u.page, u.page_end) if p]
             passages.append(
                 Passage(
                     id=f"{doc.id}#{len(passages)}",
@@ -173,6 +177,8 @@ def chunk_document(doc: Document, settings: ChunkSettings, count_tokens: TokenCo
                     end=end,
                     kind=_passage_kind(packed, section),
                     footnotes=footnotes,
+                    page=min(pages, default=0),
+                    page_end=max(pages, default=0),
                 )
             )
     return passages

@@ -1,42 +1,30 @@
-"""Near-duplicate passages across documents that the manifest says repeat each other.
+"""Near-duplicate passages across documents that repeat each other.
 
-The chapter extract is part of the full report and the short web summary duplicates the long one:
-their passages are tied to the passage of the primary document that holds the same words, so
-search returns the text once, from the primary document, noting where else it appears.
+A document detected as part of another (a chapter extract of the full report) or as a duplicate of it (a
+shorter copy of a web page) has its passages tied to the passage of the other document that holds the same
+words, so search returns the text once, from the primary document, noting where else it appears.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import replace
 
 from assistant.corpus.document import Document
+from assistant.corpus.relations import containment, shingles
 from assistant.passage import Passage
 
-SHINGLE = 5
 MIN_CONTAINMENT = 0.5
 WHOLE_CONTAINMENT = 0.8
-_WORD = re.compile(r"[a-z0-9£%]+")
-
-
-def shingles(text: str, size: int = SHINGLE) -> set[tuple[str, ...]]:
-    words = _WORD.findall(text.casefold())
-    if len(words) < size:
-        return {tuple(words)} if words else set()
-    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
-
-
-def containment(inner: set[tuple[str, ...]], outer: set[tuple[str, ...]]) -> float:
-    return len(inner & outer) / len(inner) if inner else 0.0
+REPEATS = ("part_of", "duplicates")
 
 
 def secondary_targets(docs: list[Document]) -> dict[str, list[str]]:
-    """doc id → the documents it repeats (from the manifest's part_of / duplicates relations)."""
+    """doc id → the documents it repeats."""
     return {
-        d.id: [target for rel, target in d.relations if rel in ("part_of", "duplicates")]
+        d.id: [target for rel, target in d.relations if rel in REPEATS]
         for d in docs
-        if any(rel in ("part_of", "duplicates") for rel, _ in d.relations)
+        if any(rel in REPEATS for rel, _ in d.relations)
     }
 
 
@@ -50,7 +38,8 @@ def mark_duplicates(passages: list[Passage], docs: list[Document]) -> list[Passa
     grams = {p.id: shingles(p.text) for p in passages}
     duplicate_of: dict[str, str] = {}
     also_in: dict[str, set[str]] = defaultdict(set)
-    doc_grams = {d.id: shingles(d.text) for d in docs if d.id in {t for ts in targets.values() for t in ts}}
+    wanted = {t for ts in targets.values() for t in ts}
+    doc_grams = {d.id: shingles(d.text) for d in docs if d.id in wanted}
     for doc_id, target_ids in targets.items():
         for p in by_doc[doc_id]:
             best, best_score = None, 0.0

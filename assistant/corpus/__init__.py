@@ -1,4 +1,4 @@
-"""Corpus: the manifest, cleaning of each kind of source, and document structure."""
+"""Corpus: the library manifest, documents and their structure (every format through one path)."""
 
 from assistant.corpus.document import Block, Document
 from assistant.corpus.load import load_documents

@@ -1,139 +1,169 @@
-"""The corpus manifest: which files make up the corpus, what each one is, and how they relate.
+"""The library manifest: which files make up the corpus and what is known about each (title, authors…).
 
-Loading validates the manifest against the folder, so a missing, unlisted, empty or non-UTF-8 file is a
-clear error before anything is cleaned, embedded or written.
+``corpus/manifest.json`` lists the documents; relations between them are detected from their text, and
+their format from their content, so neither is declared here. The manifest is only ever replaced whole
+(written to a temporary file, flushed, then renamed), so a crash never leaves half a manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
-from assistant.errors import CorpusError
+from assistant.errors import CorpusError, LibraryError
 
 MANIFEST_NAME = "manifest.json"
-KINDS = ("report", "chapter extract", "web summary", "publication page")
-RELATION_TYPES = ("part_of", "duplicates", "summary_of", "describes")
+PROFILE_NAME = "profile.toml"
+FORMAT = 2
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+IGNORED = {MANIFEST_NAME, PROFILE_NAME, "readme.md", "readme.txt"}
 
 
 @dataclass(frozen=True)
-class Relation:
-    type: str
-    target: str
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One corpus file as listed in the manifest, with its raw text and hash."""
+class Entry:
+    """One library document as the manifest records it."""
 
     id: str
     file: str
-    title: str
-    kind: str
-    publisher: str
-    date: str
-    relations: tuple[Relation, ...]
-    raw: str
-    sha256: str
-    starts_in: str = ""
+    title: str = ""
+    authors: str = ""
+    publisher: str = ""
+    date: str = ""
+    url: str = ""
+    aliases: tuple[str, ...] = ()
+    added: str = ""
+    sha256: str = ""
 
-    def related(self, relation_type: str) -> list[str]:
-        return [r.target for r in self.relations if r.type == relation_type]
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["aliases"] = list(self.aliases)
+        return {k: v for k, v in data.items() if v not in ("", [])}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], where: str) -> Entry:
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name in known:
+            value = data.get(name, "" if name != "aliases" else [])
+            if name == "aliases":
+                if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+                    raise CorpusError(f"The manifest entry {where} has malformed aliases.")
+                values[name] = tuple(value)
+            elif not isinstance(value, str):
+                raise CorpusError(f"The manifest entry {where} has a malformed '{name}'.")
+            else:
+                values[name] = value.strip()
+        for required in ("id", "file"):
+            if not values[required]:
+                raise CorpusError(f"The manifest entry {where} has no '{required}'.")
+        if not _ID.match(values["id"]):
+            raise CorpusError(f"The manifest entry {where} has an invalid id (lower-case letters, digits and dashes).")
+        if Path(values["file"]).name != values["file"] or values["file"].startswith("."):
+            raise CorpusError(f"The manifest entry '{values['id']}' names a file outside the corpus folder.")
+        return cls(**values)
 
 
-def _require(entry: dict[str, object], key: str, where: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise CorpusError(f"The corpus manifest entry {where} has no '{key}'.")
-    return value
+@dataclass(frozen=True)
+class Library:
+    """The manifest's entries, and what is wrong with the folder (missing or unlisted files)."""
+
+    folder: Path
+    entries: tuple[Entry, ...]
+    missing: tuple[str, ...] = field(default=())  # listed files that are not there
+    stray: tuple[str, ...] = field(default=())  # files in the folder the manifest does not list (ignored)
+
+    def entry(self, doc_id: str) -> Entry:
+        for entry in self.entries:
+            if entry.id == doc_id:
+                return entry
+        raise LibraryError(f"There is no document '{doc_id}' in the library (see `assistant list`).")
 
 
-def load_corpus(corpus_dir: Path) -> list[SourceFile]:
-    """Read and validate the manifest and every file it lists, in manifest order."""
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"The corpus folder {corpus_dir} does not exist.")
-    manifest_path = corpus_dir / MANIFEST_NAME
-    if not manifest_path.is_file():
-        if not any(corpus_dir.iterdir()):
-            raise CorpusError(f"The corpus folder {corpus_dir} is empty.")
-        raise CorpusError(f"The corpus folder {corpus_dir} has no {MANIFEST_NAME}.")
+def read_library(folder: Path) -> Library:
+    """Read and check the manifest. Raises CorpusError when there is no usable manifest at all; a missing or
+    unlisted file is a problem reported with the library, not an error."""
+    if not folder.is_dir():
+        raise CorpusError(f"The corpus folder {folder} does not exist.")
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
+        raise CorpusError(f"The corpus folder {folder} has no {MANIFEST_NAME} (add documents with `assistant add`).")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorpusError(f"The corpus manifest {manifest_path.name} is not valid JSON ({exc}).") from exc
-    entries = manifest.get("documents") if isinstance(manifest, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise CorpusError("The corpus manifest lists no documents.")
-
-    sources: list[SourceFile] = []
-    seen_ids: set[str] = set()
-    listed: set[str] = set()
-    for position, entry in enumerate(entries, start=1):
-        if not isinstance(entry, dict):
-            raise CorpusError(f"The corpus manifest entry #{position} is not an object.")
-        where = f"#{position}"
-        doc_id = _require(entry, "id", where)
-        where = f"'{doc_id}'"
-        if doc_id in seen_ids:
-            raise CorpusError(f"The corpus manifest lists the id '{doc_id}' twice.")
-        seen_ids.add(doc_id)
-        kind = _require(entry, "kind", where)
-        if kind not in KINDS:
-            raise CorpusError(f"The corpus manifest entry {where} has unknown kind '{kind}'.")
-        file_name = _require(entry, "file", where)
-        listed.add(file_name)
-        path = corpus_dir / file_name
-        if not path.is_file():
-            raise CorpusError(f"The corpus file {file_name} listed in the manifest is missing.")
-        data = path.read_bytes()
-        try:
-            raw = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CorpusError(f"The corpus file {file_name} is not UTF-8 text.") from exc
-        if "\x00" in raw:
-            raise CorpusError(f"The corpus file {file_name} is binary, not text.")
-        if not raw.strip():
-            raise CorpusError(f"The corpus file {file_name} is empty.")
-        relations = []
-        for rel in entry.get("relations") or []:
-            if not isinstance(rel, dict) or rel.get("type") not in RELATION_TYPES or not rel.get("target"):
-                raise CorpusError(f"The corpus manifest entry {where} has a malformed relation.")
-            relations.append(Relation(str(rel["type"]), str(rel["target"])))
-        sources.append(
-            SourceFile(
-                id=doc_id,
-                file=file_name,
-                title=_require(entry, "title", where),
-                kind=kind,
-                publisher=str(entry.get("publisher", "")),
-                date=str(entry.get("date", "")),
-                relations=tuple(relations),
-                raw=raw,
-                sha256=hashlib.sha256(data).hexdigest(),
-                starts_in=str(entry.get("starts_in", "")),
-            )
-        )
-    for source in sources:
-        for rel in source.relations:
-            if rel.target not in seen_ids:
-                raise CorpusError(f"The corpus manifest entry '{source.id}' relates to unknown id '{rel.target}'.")
-    unlisted = sorted(
-        p.name for p in corpus_dir.iterdir() if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")
-    )
-    unlisted = [name for name in unlisted if name not in listed and name.lower() != "readme.md"]
-    if unlisted:
-        raise CorpusError(f"The corpus file {unlisted[0]} is not listed in the manifest.")
-    return sources
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorpusError(f"The corpus manifest {MANIFEST_NAME} is not valid JSON ({exc}).") from exc
+    raw_entries = manifest.get("documents") if isinstance(manifest, dict) else None
+    if not isinstance(raw_entries, list):
+        raise CorpusError(f"The corpus manifest {MANIFEST_NAME} has no list of documents.")
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(raw_entries, start=1):
+        if not isinstance(raw, dict):
+            raise CorpusError(f"The manifest entry #{position} is not an object.")
+        entry = Entry.from_json(raw, f"#{position}")
+        if entry.id in seen:
+            raise CorpusError(f"The corpus manifest lists the id '{entry.id}' twice.")
+        seen.add(entry.id)
+        entries.append(entry)
+    missing = [
+        f"{e.file} is listed in the library but missing from {folder} (restore it, or `assistant remove {e.id}`)."
+        for e in entries
+        if not (folder / e.file).is_file()
+    ]
+    listed = {e.file for e in entries}
+    stray = [
+        f"{p.name} is in the corpus folder but not in the library (add it with `assistant add`, or move it away); ignored."
+        for p in sorted(folder.iterdir())
+        if p.is_file() and p.name not in listed and p.name.lower() not in IGNORED and not p.name.startswith(".")
+    ]
+    return Library(folder, tuple(entries), tuple(missing), tuple(stray))
 
 
-def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """sha256 of the manifest and of every file in the corpus folder (cheap: used to detect a stale index)."""
-    if not corpus_dir.is_dir():
+def write_manifest(folder: Path, entries: list[Entry]) -> None:
+    """Replace the manifest atomically."""
+    data = {"format": FORMAT, "documents": [e.to_json() for e in entries]}
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    try:
+        handle, name = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, folder / MANIFEST_NAME)
+    except OSError as exc:
+        raise LibraryError(f"The library manifest cannot be written ({exc.strerror or exc}).") from exc
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def corpus_fingerprint(folder: Path) -> dict[str, str]:
+    """sha256 of the manifest and of every file it lists (missing files as ""): what a built index is checked
+    against. Files the manifest does not list are not part of the corpus."""
+    path = folder / MANIFEST_NAME
+    if not path.is_file():
         return {}
-    return {
-        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(corpus_dir.iterdir())
-        if p.is_file() and not p.name.startswith(".")
-    }
+    data = path.read_bytes()
+    prints = {MANIFEST_NAME: sha256_bytes(data)}
+    try:
+        library = read_library(folder)
+    except CorpusError:
+        return prints
+    for entry in library.entries:
+        file = folder / entry.file
+        prints[entry.file] = _sha256_file(file) if file.is_file() else ""
+    return prints
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

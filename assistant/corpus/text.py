@@ -17,10 +17,10 @@ _ESCAPE = re.compile(r"\\([()\[\]*_#])")
 _SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
-def strip_invisible(text: str) -> str:
-    """NFC-normalise and drop control, format and private-use characters (tabs and newlines stay)."""
+def strip_invisible(text: str, keep: str = "\t\n") -> str:
+    """NFC-normalise and drop control, format and private-use characters (except those in ``keep``)."""
     text = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn"))
+    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn"))
 
 
 def collapse_spaces(text: str) -> str:

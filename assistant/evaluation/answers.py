@@ -8,12 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.answers.refusal import RefusalPolicy
 from assistant.answers.types import Answer
 from assistant.evaluation.metrics import percentile
 from assistant.evaluation.questions import Question, load_questions
 from assistant.evaluation.relevance import is_relevant
-from assistant.retrieval.query import clean_history
 
 _MARKERS = re.compile(r"\s*\[\d+\]")
 WARM_UP = 3
@@ -84,18 +82,15 @@ def _row(assistant: Any, q: Question) -> dict[str, Any]:
 
 
 def refusal_tradeoff(assistant: Any, questions: list[Question]) -> list[dict[str, float]]:
-    """Refusals on unanswerable vs false refusals on answerable questions, across refusal thresholds."""
-    signals = []
-    for q in questions:
-        query = assistant.standalone_query(q.question, clean_history(q.history, assistant.settings.max_history_turns))
-        passages, vector = assistant.retriever.search_with_vector(query, assistant.ANSWER_PASSAGES)
-        scored = assistant.extractive.score_sentences(query, vector, passages)
-        signals.append((q.answerable, assistant.extractive.evidence(query, scored)))
+    """Refusals on unanswerable vs false refusals on answerable questions, across refusal thresholds: the same
+    retrieval, answered by answerers that differ only in the threshold (through ``answer(question, hits)``)."""
+    from assistant.answers.extractive import ExtractiveAnswerer
+
+    hits = [(q, assistant.retrieve(q.question, assistant.settings.answers.passages, q.history)) for q in questions]
     rows = []
-    base: RefusalPolicy = assistant.refusal
     for threshold in (0.40, 0.45, 0.50, 0.55, 0.60):
-        policy = replace(base, min_cosine=threshold)
-        refused = [(answerable, policy.refuse(evidence)) for answerable, evidence in signals]
+        answerer = ExtractiveAnswerer(replace(assistant.settings.answers, refusal_min_cosine=threshold))
+        refused = [(q.answerable, answerer.answer(q.question, h).refused) for q, h in hits]
         rows.append(
             {
                 "min_cosine": threshold,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from assistant.corpus.manifest import load_corpus
+from assistant.corpus.manifest import read_library
 from assistant.passage import Passage
 from assistant.retrieval.bm25 import BM25Index
 
@@ -31,6 +31,27 @@ class System(Protocol):
     def retrieve(self, question: str, history: list[dict[str, str]], k: int) -> list[Hit]: ...
 
 
+def raw_text(path: Path) -> str:
+    """A file's text as LangChain's loaders would give it: decoded text, or the PDF's text layer page by page
+    (pypdf, as PyPDFLoader), or a Word file's paragraphs (as Docx2txtLoader), or an HTML page's text."""
+    data = path.read_bytes()
+    if data[:5] == b"%PDF-":
+        import pypdf
+
+        return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+    if data[:2] == b"PK":
+        import docx
+
+        return "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    text = data.decode("utf-8", errors="replace")
+    if path.suffix.lower() in (".html", ".htm"):
+        from selectolax.lexbor import LexborHTMLParser as HTMLParser
+
+        tree = HTMLParser(text)
+        return tree.body.text(separator="\n") if tree.body else text
+    return text
+
+
 class LangChainTutorial:
     name = "langchain-tutorial"
 
@@ -43,7 +64,10 @@ class LangChainTutorial:
             from langchain_community.vectorstores import FAISS
             from langchain_huggingface import HuggingFaceEmbeddings
 
-        docs = [Document(page_content=s.raw, metadata={"source": s.file}) for s in load_corpus(corpus_dir)]
+        docs = [
+            Document(page_content=raw_text(corpus_dir / e.file), metadata={"source": e.file})
+            for e in read_library(corpus_dir).entries
+        ]
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         self.chunks = splitter.split_documents(docs)
         for i, chunk in enumerate(self.chunks):

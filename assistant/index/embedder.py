@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from assistant.config import BUNDLED_MODEL
+from assistant.config import BUNDLED_MODEL, Settings
 from assistant.errors import ModelMissing
 
 
@@ -75,3 +75,8 @@ class SentenceTransformerEmbedder:
             show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
+
+
+def default_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name (the bundled model unless ASSISTANT_MODEL says otherwise)."""
+    return SentenceTransformerEmbedder(settings.model, settings.batch_size)

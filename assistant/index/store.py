@@ -1,44 +1,44 @@
-"""The on-disk index: FAISS vectors, passages and documents as JSON, and a manifest of hashes. No pickle.
+"""The on-disk index: storage, publication, verification and the build lock. No pickle anywhere.
 
 Layout::
 
     index/CURRENT               name of the build being served (replaced atomically)
-    index/builds/<name>/        manifest.json, vectors.faiss, passages.jsonl, documents.json
+    index/builds/<name>/        manifest.json, vectors.faiss, sentences.faiss, passages.jsonl,
+                                sentences.jsonl, documents.json
+    index/parsed/               cleaned documents by file hash (so an unchanged file is never parsed twice)
+    index/.lock                 held while a build runs (the holder's pid inside)
 
-A build is written into a temporary folder, renamed into ``builds/`` and only then published by
-replacing ``CURRENT``; a build killed at any point leaves the previous one serving.
+A build is written into a temporary folder, renamed into ``builds/`` and only then published by replacing
+``CURRENT``; a build killed at any point leaves the previous one serving.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.chunks import chunk_documents, mark_duplicates
-from assistant.chunks.sentences import Sentence, split_passages
-from assistant.config import ChunkSettings, Settings
-from assistant.corpus import Document, load_documents
-from assistant.corpus.document import Block
+from assistant.chunks.sentences import Sentence
+from assistant.corpus import Document
+from assistant.corpus.load import document_from_json, document_to_json
 from assistant.corpus.manifest import corpus_fingerprint
-from assistant.errors import IndexCorrupt, IndexMissing, IndexStale
-from assistant.index.embedder import Embedder
+from assistant.errors import IndexBusy, IndexCorrupt, IndexMissing, IndexStale, IndexUnwritable
 from assistant.passage import Passage
 
-FORMAT_VERSION = 1
-# Bump when cleaning, chunking or what is embedded changes: existing indexes then count as stale.
-PIPELINE_VERSION = 7
+FORMAT_VERSION = 2
 ARTIFACTS = ("vectors.faiss", "passages.jsonl", "documents.json", "sentences.faiss", "sentences.jsonl")
-Notify = Callable[[str], None]
+STALE_LOCK_SECONDS = 6 * 3600
 
 
 @dataclass
@@ -53,6 +53,10 @@ class IndexData:
     sentences: list[Sentence]
     sentence_vectors: Any  # faiss.Index over sentences
 
+    @property
+    def name(self) -> str:
+        return self.path.name
+
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
@@ -62,30 +66,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def expected_settings(settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    """Everything that, when changed, makes an index stale."""
-    return {
-        "format_version": FORMAT_VERSION,
-        "pipeline_version": PIPELINE_VERSION,
-        "model": embedder.name,
-        "dimension": embedder.dimension,
-        "index_type": settings.index_type,
-        "chunking": _chunking(settings, embedder).as_dict(),
-    }
-
-
-def _chunking(settings: Settings, embedder: Embedder) -> ChunkSettings:
-    c = settings.chunking
-    return ChunkSettings(c.target_words, c.min_words, c.max_words, min(c.max_tokens, embedder.max_tokens))
+def current_name(index_dir: Path) -> str:
+    """The name of the build ``CURRENT`` points at ("" when there is none)."""
+    try:
+        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
 
 
 def current_build(index_dir: Path) -> Path:
     pointer = index_dir / "CURRENT"
     if not pointer.is_file():
         raise IndexMissing(f"There is no index in {index_dir} yet.")
-    name = pointer.read_text(encoding="utf-8").strip()
+    name = current_name(index_dir)
     build = index_dir / "builds" / name
-    if not name or "/" in name or not build.is_dir():
+    if not name or "/" in name or "\\" in name or name.startswith(".") or not build.is_dir():
         raise IndexCorrupt("The index pointer names a build that does not exist.")
     return build
 
@@ -100,14 +95,17 @@ def read_manifest(build: Path) -> dict[str, Any]:
     return manifest
 
 
-def verify(build: Path, manifest: dict[str, Any], settings: Settings, embedder: Embedder) -> None:
-    """Raise IndexStale when corpus or settings changed, IndexCorrupt when an artifact was altered."""
-    wanted = expected_settings(settings, embedder)
+def check_fresh(manifest: dict[str, Any], wanted: dict[str, Any], corpus_dir: Path) -> None:
+    """Raise IndexStale when the corpus or a setting that shapes the index has changed."""
     for key, value in wanted.items():
         if manifest.get(key) != value:
             raise IndexStale(f"{key.replace('_', ' ')} changed")
-    if manifest.get("corpus") != corpus_fingerprint(settings.corpus_dir):
-        raise IndexStale("the corpus changed")
+    if manifest.get("corpus") != corpus_fingerprint(corpus_dir):
+        raise IndexStale("the library changed")
+
+
+def check_artifacts(build: Path, manifest: dict[str, Any]) -> None:
+    """Raise IndexCorrupt when an artifact is missing or does not match its recorded hash."""
     hashes = manifest.get("artifacts")
     if not isinstance(hashes, dict):
         raise IndexCorrupt("The index manifest lists no artifact hashes.")
@@ -119,82 +117,44 @@ def verify(build: Path, manifest: dict[str, Any], settings: Settings, embedder: 
             raise IndexCorrupt(f"The index file {name} does not match its manifest.")
 
 
-def open_index(settings: Settings, embedder: Embedder) -> IndexData:
-    """Load the current build after verifying it; never returns a stale or damaged index."""
+def read_build(build: Path, manifest: dict[str, Any], dimension: int) -> IndexData:
+    """Load a verified build's artifacts and check that they agree with each other."""
     import faiss
 
-    build = current_build(settings.index_dir)
-    manifest = read_manifest(build)
-    verify(build, manifest, settings, embedder)
     try:
-        passages = [Passage.from_json(row) for row in _read_jsonl(build / "passages.jsonl")]
+        passages = [Passage.from_json(row) for row in read_jsonl(build / "passages.jsonl")]
         documents = {
-            d.id: d for d in (_document_from_json(x) for x in json.loads((build / "documents.json").read_text(encoding="utf-8")))
+            d.id: d for d in (document_from_json(x) for x in json.loads((build / "documents.json").read_text(encoding="utf-8")))
         }
-        sentences = [
-            Sentence(int(r["passage"]), int(r["start"]), int(r["end"]), "") for r in _read_jsonl(build / "sentences.jsonl")
-        ]
+        rows = read_jsonl(build / "sentences.jsonl")
         vectors = faiss.read_index(str(build / "vectors.faiss"))
         sentence_vectors = faiss.read_index(str(build / "sentences.faiss"))
-    except (ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
         raise IndexCorrupt("An index file could not be read.") from exc
-    if vectors.ntotal != len(passages) or vectors.d != embedder.dimension or sentence_vectors.ntotal != len(sentences):
+    if vectors.ntotal != len(passages) or vectors.d != dimension or sentence_vectors.ntotal != len(rows):
         raise IndexCorrupt("The vector index does not match the passages.")
     for p in passages:
         doc = documents.get(p.doc_id)
         if doc is None or doc.text[p.start : p.end] != p.text:
             raise IndexCorrupt("A passage does not match its document.")
     try:
-        sentences = [
-            Sentence(s.passage, s.start, s.end, documents[passages[s.passage].doc_id].text[s.start : s.end]) for s in sentences
-        ]
-    except (IndexError, KeyError) as exc:
+        sentences = []
+        for r in rows:
+            position, start, end = int(r["passage"]), int(r["start"]), int(r["end"])
+            passage = passages[position]
+            if not passage.start <= start < end <= passage.end:
+                raise IndexCorrupt("A sentence lies outside its passage.")
+            sentences.append(Sentence(position, start, end, documents[passage.doc_id].text[start:end]))
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
         raise IndexCorrupt("A sentence does not match its passage.") from exc
     return IndexData(build, manifest, passages, documents, vectors, sentences, sentence_vectors)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def sentence_embed_text(passage: Passage, sentence: Sentence) -> str:
-    """A sentence as the embedder sees it: the nearest heading, then the sentence."""
-    heading = passage.section.split(" › ")[-1] if passage.section else passage.title
-    return f"{heading}: {sentence.text}"
-
-
-def _document_to_json(doc: Document) -> dict[str, Any]:
-    return {
-        "id": doc.id,
-        "title": doc.title,
-        "kind": doc.kind,
-        "publisher": doc.publisher,
-        "date": doc.date,
-        "file": doc.file,
-        "sha256": doc.sha256,
-        "relations": [list(r) for r in doc.relations],
-        "text": doc.text,
-        "footnotes": {str(k): v for k, v in doc.footnotes.items()},
-    }
-
-
-def _document_from_json(data: dict[str, Any]) -> Document:
-    return Document(
-        id=data["id"],
-        title=data["title"],
-        kind=data["kind"],
-        publisher=data.get("publisher", ""),
-        date=data.get("date", ""),
-        file=data.get("file", ""),
-        sha256=data.get("sha256", ""),
-        relations=tuple((r[0], r[1]) for r in data.get("relations", [])),
-        text=data["text"],
-        blocks=tuple[Block, ...](),
-        footnotes={int(k): v for k, v in data.get("footnotes", {}).items()},
-    )
-
-
-def _make_faiss(vectors: np.ndarray, index_type: str) -> Any:
+def make_faiss(vectors: np.ndarray, index_type: str) -> Any:
     import faiss
 
     dim = vectors.shape[1]
@@ -211,99 +171,67 @@ def _make_faiss(vectors: np.ndarray, index_type: str) -> Any:
     return index
 
 
-def _reusable_vectors(settings: Settings, embedder: Embedder) -> dict[str, np.ndarray]:
-    """Vectors of the current build keyed by the hash of their text, so a rebuild embeds only what changed."""
-    try:
-        import faiss
+def write_build(
+    index_dir: Path,
+    manifest: dict[str, Any],
+    passages: list[Passage],
+    passage_keys: list[str],
+    sentences: list[Sentence],
+    sentence_keys: list[str],
+    docs: list[Document],
+    passage_index: Any,
+    sentence_index: Any,
+) -> Path:
+    """Write a complete build into a temporary folder, rename it into builds/ and publish it. Returns its path.
 
-        build = current_build(settings.index_dir)
-        manifest = read_manifest(build)
-        if manifest.get("model") != embedder.name or manifest.get("dimension") != embedder.dimension:
-            return {}
-        hashes = manifest.get("artifacts", {})
-        reuse: dict[str, np.ndarray] = {}
-        for vectors_name, rows_name in (("vectors.faiss", "passages.jsonl"), ("sentences.faiss", "sentences.jsonl")):
-            if any(sha256_file(build / n) != hashes.get(n) for n in (vectors_name, rows_name)):
-                continue
-            index = faiss.read_index(str(build / vectors_name))
-            rows = _read_jsonl(build / rows_name)
-            if index.ntotal != len(rows):
-                continue
-            stored = index.reconstruct_n(0, index.ntotal)
-            reuse.update({row["key"]: stored[i] for i, row in enumerate(rows) if "key" in row})
-        return reuse
-    except Exception:  # a missing or damaged previous build just means nothing to reuse
-        return {}
-
-
-def _text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def build_index(settings: Settings, embedder: Embedder, notify: Notify, progress: bool = False) -> IndexData:
-    """Clean, chunk, embed and write a new build, then publish it atomically."""
-    started = time.perf_counter()
-    fingerprint = corpus_fingerprint(settings.corpus_dir)
-    docs = load_documents(settings.corpus_dir)
-    chunking = _chunking(settings, embedder)
-    passages = mark_duplicates(chunk_documents(docs, chunking, embedder.count_tokens), docs)
-    notify(f"Cleaned {len(docs)} documents into {len(passages)} passages.")
-
-    sentences = split_passages(passages)
-    texts = [p.embed_text for p in passages] + [sentence_embed_text(passages[x.passage], x) for x in sentences]
-    keys = [_text_key(t) for t in texts]
-    reuse = _reusable_vectors(settings, embedder)
-    missing = [i for i, k in enumerate(keys) if k not in reuse]
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    for i, k in enumerate(keys):
-        if k in reuse:
-            vectors[i] = reuse[k]
-    if missing:
-        notify(f"Embedding {len(missing)} passages and sentences with {embedder.name}…")
-        vectors[missing] = embedder.embed([texts[i] for i in missing], progress=progress)
-    embed_seconds = time.perf_counter() - started
-    index = _make_faiss(vectors[: len(passages)], settings.index_type)
-    sentence_index = _make_faiss(vectors[len(passages) :], settings.index_type)
-
-    builds = settings.index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    _clean_leftovers(builds)
-    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
+    Raises IndexUnwritable when the storage cannot take it (read-only, full); nothing is published then.
+    """
     import faiss
 
-    faiss.write_index(index, str(tmp / "vectors.faiss"))
-    faiss.write_index(sentence_index, str(tmp / "sentences.faiss"))
-    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
-        for p, key in zip(passages, keys, strict=False):
-            handle.write(json.dumps({**p.to_json(), "key": key}, ensure_ascii=False) + "\n")
-    with (tmp / "sentences.jsonl").open("w", encoding="utf-8") as handle:
-        for x, key in zip(sentences, keys[len(passages) :], strict=True):
-            handle.write(json.dumps({"passage": x.passage, "start": x.start, "end": x.end, "key": key}) + "\n")
-    (tmp / "documents.json").write_text(json.dumps([_document_to_json(d) for d in docs], ensure_ascii=False), encoding="utf-8")
-    manifest: dict[str, Any] = {
-        **expected_settings(settings, embedder),
-        "corpus": fingerprint,
-        "artifacts": {name: sha256_file(tmp / name) for name in ARTIFACTS},
-        "counts": {
-            "documents": len(docs),
-            "passages": len(passages),
-            "sentences": len(sentences),
-            "embedded": len(missing),
-        },
-        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "build_seconds": round(time.perf_counter() - started, 2),
-        "embed_seconds": round(embed_seconds, 2),
-    }
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    name = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{tmp.name[-6:]}"
-    final = builds / name
-    os.replace(tmp, final)
-    _publish(settings.index_dir, name)
-    _remove_old_builds(builds, keep=name)
-    return IndexData(final, manifest, passages, {d.id: d for d in docs}, index, sentences, sentence_index)
+    builds = index_dir / "builds"
+    tmp: Path | None = None
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(builds)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=builds))
+        faiss.write_index(passage_index, str(tmp / "vectors.faiss"))
+        faiss.write_index(sentence_index, str(tmp / "sentences.faiss"))
+        with (tmp / "passages.jsonl").open("w", encoding="utf-8") as handle:
+            for p, key in zip(passages, passage_keys, strict=True):
+                handle.write(json.dumps({**p.to_json(), "key": key}, ensure_ascii=False) + "\n")
+        with (tmp / "sentences.jsonl").open("w", encoding="utf-8") as handle:
+            for x, key in zip(sentences, sentence_keys, strict=True):
+                handle.write(json.dumps({"passage": x.passage, "start": x.start, "end": x.end, "key": key}) + "\n")
+        (tmp / "documents.json").write_text(json.dumps([document_to_json(d) for d in docs], ensure_ascii=False), encoding="utf-8")
+        manifest = {**manifest, "artifacts": {name: sha256_file(tmp / name) for name in ARTIFACTS}}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        name = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}-{tmp.name[-6:]}"
+        final = builds / name
+        os.replace(tmp, final)
+        tmp = None
+        publish(index_dir, name)
+        remove_old_builds(index_dir, keep={name})
+        return final
+    except (OSError, RuntimeError) as exc:  # faiss reports write failures as RuntimeError
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise IndexUnwritable(_unwritable(index_dir, exc)) from exc
 
 
-def _publish(index_dir: Path, name: str) -> None:
+def _unwritable(index_dir: Path, exc: BaseException) -> str:
+    number = getattr(exc, "errno", None)
+    if number == errno.EROFS:
+        why = "the file system is read-only"
+    elif number == errno.ENOSPC:
+        why = "the disk is full"
+    elif number in (errno.EACCES, errno.EPERM):
+        why = "permission denied"
+    else:
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"The index folder {index_dir} cannot be written ({why})."
+
+
+def publish(index_dir: Path, name: str) -> None:
     pointer_tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
     pointer_tmp.write_text(name + "\n", encoding="utf-8")
     with pointer_tmp.open("rb") as handle:
@@ -311,14 +239,77 @@ def _publish(index_dir: Path, name: str) -> None:
     os.replace(pointer_tmp, index_dir / "CURRENT")
 
 
-def _clean_leftovers(builds: Path) -> None:
+def clean_leftovers(builds: Path) -> None:
     """Remove temporary folders of builds that were killed before publishing (older than a minute)."""
     for path in builds.glob(".tmp-*"):
-        if time.time() - path.stat().st_mtime > 60:
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > 60:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_old_builds(index_dir: Path, keep: set[str]) -> None:
+    """Remove builds other than ``keep`` — never the one CURRENT names, even if another process published it."""
+    keep = keep | {current_name(index_dir)}
+    for path in (index_dir / "builds").iterdir():
+        if path.is_dir() and path.name not in keep and not path.name.startswith(".tmp-"):
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _remove_old_builds(builds: Path, keep: str) -> None:
-    for path in builds.iterdir():
-        if path.is_dir() and path.name != keep and not path.name.startswith(".tmp-"):
-            shutil.rmtree(path, ignore_errors=True)
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold ``index/.lock`` for the duration of a build. A lock whose holder is gone (or that is very old) is
+    broken; a live holder makes this raise IndexBusy (after waiting up to ``wait_seconds``)."""
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexUnwritable(_unwritable(index_dir, exc)) from exc
+    path = index_dir / ".lock"
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if _stale_lock(path):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                continue
+            if time.monotonic() >= deadline:
+                raise IndexBusy("Another build of the index is running; try again when it has finished.") from None
+            time.sleep(0.2)
+            continue
+        except OSError as exc:
+            raise IndexUnwritable(_unwritable(index_dir, exc)) from exc
+        with os.fdopen(handle, "w") as out:
+            out.write(f"{os.getpid()}\n")
+        break
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            if path.read_text(encoding="utf-8").strip() == str(os.getpid()):
+                os.unlink(path)
+
+
+def _stale_lock(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        age = time.time() - path.stat().st_mtime
+    except (OSError, UnicodeDecodeError):
+        return False
+    if age > STALE_LOCK_SECONDS:
+        return True
+    if not text.isdigit():
+        return age > 5  # a lock being written right now has no pid for a moment
+    return not _pid_alive(int(text))

@@ -1,45 +1,38 @@
 """Hybrid retrieval: BM25 and dense (FAISS) candidates, scored by weighted features, duplicates collapsed.
 
-Candidates come from BM25, dense passage search and dense sentence search; each is scored by its
-passage cosine, its best sentence's cosine and how many of the question's terms it holds (weights
-tuned on the dev split), with small structural cues: footnotes count for the passages citing them,
-"what is X?" prefers the glossary entry for X, "what should…?" prefers the report's recommendations, a
-named document is preferred. Reciprocal rank fusion remains available (``FusionSettings(method="rrf")``).
+Candidates come from BM25, dense passage search and dense sentence search; each is scored by its passage
+cosine, its best sentence's cosine and how many of the question's terms it holds (weights chosen on the
+dev split), with a few structural cues that can each be switched off in ``RetrievalSettings`` (and are, in
+turn, by ``assistant eval --ablate``): footnotes count for the passages citing them, "what is X?" prefers
+the glossary entry for X, "what should…?" prefers recommending passages, a document named by one of its
+aliases is preferred. Reciprocal rank fusion remains available (``method="rrf"``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from assistant.chunks.sentences import Sentence
+from assistant.config import RetrievalSettings
+from assistant.corpus import Document
 from assistant.index.embedder import Embedder
 from assistant.passage import Passage
-from assistant.retrieval.bm25 import BM25Index
+from assistant.retrieval.bm25 import BM25Index, content_terms
 from assistant.retrieval.glossary import Glossary, build_glossary
-from assistant.retrieval.recommendations import asks_for_recommendation, is_recommendation
+from assistant.retrieval.hits import Hits, SentenceHit
+from assistant.retrieval.recommendations import asks_for_recommendation, recommending
 
+NEIGHBOURS = 4  # passages either side of a retrieved one that may continue its section (a long list)
+_NAME = re.compile(r"\b[A-Z][\w-]*")
 
-@dataclass(frozen=True)
-class FusionSettings:
-    """How the signals are combined. Defaults were tuned on the dev split of eval/questions.jsonl."""
-
-    candidates: int = 40
-    sentence_candidates: int = 120
-    method: str = "linear"  # "linear" (weighted features) or "rrf" (reciprocal rank fusion)
-    rrf_k: int = 60
-    dense_weight: float = 1.0  # cosine of the passage
-    sentence_weight: float = 1.0  # cosine of its best sentence
-    bm25_weight: float = 0.0  # BM25 scaled by the best BM25 score (BM25 still proposes candidates)
-    coverage_weight: float = 1.0  # share of the question's content terms the passage contains
-    reference_penalty: float = 0.2  # footnotes and bibliography, unless nothing else matches
-    definition_boost: float = 0.3  # "what is X?" prefers the glossary entry for X
-    document_boost: float = 0.15  # "what does the GOV.UK page say…" prefers that document
-    recommendation_boost: float = 0.4  # "should…?", "what does it recommend/propose…?" prefers recommendations
-    expand_dense: bool = True
+_DEFINITION_CUE = re.compile(
+    r"^\s*(?:what(?:'s|\s+is|\s+are|\s+was|\s+does|\s+do)\b|define\b|definition\b|meaning\b|who\s+is\b)|\b(?:mean|means|stand for|stands for|defined)\b",
+    re.IGNORECASE,
+)
 
 
 def reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:
@@ -48,20 +41,6 @@ def reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float], k: i
         for rank, position in enumerate(ranking):
             scores[position] = scores.get(position, 0.0) + weight / (k + rank + 1)
     return scores
-
-
-_DEFINITION_CUE = re.compile(
-    r"^\s*(?:what(?:'s|\s+is|\s+are|\s+was|\s+does|\s+do)\b|define\b|definition\b|meaning\b|who\s+is\b)|\b(?:mean|means|stand for|stands for|defined)\b",
-    re.IGNORECASE,
-)
-
-
-# How people name the documents of the corpus (manifest kinds).
-_DOCUMENT_CUES = {
-    "web summary": re.compile(r"\b(?:web\s*summary|website|web\s*page|blog)\b", re.IGNORECASE),
-    "publication page": re.compile(r"\b(?:gov\.?uk|publication page)\b", re.IGNORECASE),
-    "chapter extract": re.compile(r"\b(?:chapter extract|extract)\b", re.IGNORECASE),
-}
 
 
 def _fold(text: str) -> str:
@@ -85,18 +64,28 @@ def _citing_passages(passages: list[Passage]) -> dict[int, list[int]]:
     return cited
 
 
+def _alias_patterns(documents: dict[str, Document]) -> dict[str, re.Pattern[str]]:
+    """doc id → a pattern for the names people use for it (manifest aliases)."""
+    out: dict[str, re.Pattern[str]] = {}
+    for doc_id, doc in documents.items():
+        names = [re.escape(a).replace(r"\ ", r"\s*") for a in doc.aliases if a.strip()]
+        if names:
+            out[doc_id] = re.compile(r"\b(?:" + "|".join(names) + r")\b", re.IGNORECASE)
+    return out
+
+
 class HybridRetriever:
-    """Search over one loaded index. ``search`` returns span-exact passages, best first, each once."""
+    """Search over one loaded index. ``retrieve`` returns Hits (span-exact passages, best first, each once)."""
 
     def __init__(
         self,
         passages: list[Passage],
         vectors: Any,
         embedder: Embedder,
-        fusion: FusionSettings,
-        sentences: list[Sentence] | None = None,
-        sentence_vectors: Any = None,
-        document_kinds: dict[str, str] | None = None,
+        settings: RetrievalSettings,
+        sentences: list[Sentence],
+        sentence_vectors: Any,
+        documents: dict[str, Document],
     ):
         import faiss
 
@@ -105,31 +94,39 @@ class HybridRetriever:
         faiss.omp_set_num_threads(1)
         self.passages = passages
         self.vectors = vectors
-        self.sentences = sentences or []
+        self.sentences = sentences
         self.sentence_vectors = sentence_vectors
         self.embedder = embedder
-        self.fusion = fusion
+        self.settings = settings
         self.by_id = {p.id: i for i, p in enumerate(passages)}
         self.is_reference = [p.kind == "footnote" or p.section.endswith("Bibliography") for p in passages]
-        self.is_recommendation = [is_recommendation(p.text) for p in passages]
+        self.is_recommendation = recommending(passages)
         self.passage_matrix = vectors.reconstruct_n(0, vectors.ntotal)
         self.sentence_matrix = (
             sentence_vectors.reconstruct_n(0, sentence_vectors.ntotal)
-            if sentence_vectors is not None and sentences
+            if sentences
             else np.zeros((0, self.passage_matrix.shape[1]), dtype=np.float32)
         )
         self.cited_by = _citing_passages(passages)
-        self.doc_kinds = [(document_kinds or {}).get(p.doc_id, "") for p in passages]
+        self.aliases = _alias_patterns(documents)
         self.glossary_terms = [_fold(p.text.split(":", 1)[0]) if p.kind == "glossary" else "" for p in passages]
         self.sentences_of: list[list[int]] = [[] for _ in passages]
         for i, sentence in enumerate(self.sentences):
             self.sentences_of[sentence.passage].append(i)
+        self.line_start = [self._starts_line(s) for s in self.sentences]
         self.bm25 = BM25Index([p.embed_text for p in passages])
         self.glossary: Glossary = build_glossary(passages)
+        texts = [p.embed_text for p in passages if not p.section.endswith("Bibliography")]
+        self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
+
+    def _starts_line(self, sentence: Sentence) -> bool:
+        passage = self.passages[sentence.passage]
+        offset = sentence.start - passage.start
+        return offset == 0 or passage.text[offset - 1] == "\n"
 
     def _score(self, candidates: list[int], vector: np.ndarray, query: str, bm25: dict[int, float]) -> dict[int, float]:
         """Weighted features for every candidate, computed exactly (not only for those FAISS returned)."""
-        f = self.fusion
+        f = self.settings
         passage_cos = self.passage_matrix[candidates] @ vector[0]
         # only the candidates' own sentences are scored, so the cost does not grow with the corpus
         rows = [self.sentences_of[c] for c in candidates]
@@ -151,31 +148,36 @@ class HybridRetriever:
                 + f.bm25_weight * bm25.get(c, 0.0) / top_bm25
                 + f.coverage_weight * coverage[c]
             )
-        # A matching footnote (a source, an author quoted) also speaks for the passage that cites it.
-        for c in list(scores):
-            if self.passages[c].kind != "footnote":
-                continue
-            for citing in self.cited_by.get(c, []):
-                inherited = scores[c] - f.reference_penalty / 2
-                if inherited > scores.get(citing, float("-inf")):
-                    scores[citing] = inherited
+        if f.footnote_inheritance:  # a matching footnote (a source, an author quoted) speaks for its citing passage
+            for c in list(scores):
+                if self.passages[c].kind != "footnote":
+                    continue
+                for citing in self.cited_by.get(c, []):
+                    inherited = scores[c] - f.reference_penalty / 2
+                    if inherited > scores.get(citing, float("-inf")):
+                        scores[citing] = inherited
         for c in scores:
             scores[c] -= f.reference_penalty * self.is_reference[c]
-        named = {kind for kind, cue in _DOCUMENT_CUES.items() if cue.search(query)}
-        if named:
+        named = {doc_id for doc_id, pattern in self.aliases.items() if pattern.search(query)}
+        if named and f.document_boost:
             for c in scores:
-                if self.doc_kinds[c] in named:
+                if self.passages[c].doc_id in named:
                     scores[c] += f.document_boost
-        if asks_for_recommendation(query):
+        if f.recommendation_boost and asks_for_recommendation(query):
             for c in scores:
                 scores[c] += f.recommendation_boost * self.is_recommendation[c]
-        if _DEFINITION_CUE.search(query):
+        if f.definition_boost and _DEFINITION_CUE.search(query):
             lowered = f" {_fold(query)} "
             for c in scores:
                 term = self.glossary_terms[c]
                 if term and f" {term} " in lowered:
                     scores[c] += f.definition_boost
         return scores
+
+    def expand(self, query: str, plain_words: bool = True) -> str:
+        if not self.settings.acronym_expansion:
+            return query
+        return self.glossary.expand(query, plain_words=plain_words)
 
     def embed_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed([query]), dtype=np.float32)
@@ -184,39 +186,34 @@ class HybridRetriever:
         scores, ids = self.vectors.search(vector, min(n, len(self.passages)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i >= 0]
 
-    def sentence_dense(self, vector: np.ndarray, n: int) -> tuple[list[tuple[int, float]], dict[int, float]]:
-        """Passages ranked by their best-matching sentence; also every sentence score seen."""
-        if self.sentence_vectors is None or not self.sentences:
-            return [], {}
+    def sentence_dense(self, vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        """Passages ranked by their best-matching sentence."""
+        if not self.sentences:
+            return []
         scores, ids = self.sentence_vectors.search(vector, min(n, len(self.sentences)))
         best: dict[int, float] = {}
-        seen: dict[int, float] = {}
         for i, score in zip(ids[0], scores[0], strict=False):
-            if i < 0:
-                continue
-            seen[int(i)] = float(score)
-            position = self.sentences[int(i)].passage
-            if position not in best:
-                best[position] = float(score)
-        return sorted(best.items(), key=lambda item: -item[1]), seen
+            if i >= 0:
+                best.setdefault(self.sentences[int(i)].passage, float(score))
+        return sorted(best.items(), key=lambda item: -item[1])
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
-        return self.search_with_vector(query, k)[0]
+        return self.retrieve(query, k).passages
 
-    def search_with_vector(self, query: str, k: int = 5) -> tuple[list[Passage], np.ndarray]:
-        """Search, also returning the query vector (so answers need not embed the query again)."""
-        expanded = self.glossary.expand(query)
-        n = max(self.fusion.candidates, 4 * k)
+    def retrieve(self, query: str, k: int = 5) -> Hits:
+        """The k best passages for ``query`` with their sentences scored, their sections and the query vector."""
+        expanded = self.expand(query)
+        n = max(self.settings.candidates, 4 * k)
         # the embedder understands plain words itself; it gets the acronym expansions only
-        vector = self.embed_query(self.glossary.expand(query, plain_words=False) if self.fusion.expand_dense else query)
+        vector = self.embed_query(self.expand(query, plain_words=False) if self.settings.expand_dense else query)
         dense = self.dense(vector, n)
-        by_sentence, _ = self.sentence_dense(vector, self.fusion.sentence_candidates)
+        by_sentence = self.sentence_dense(vector, self.settings.sentence_candidates)
         lexical = self.bm25.search(expanded, n)
-        if self.fusion.method == "rrf":
+        if self.settings.method == "rrf":
             fused = reciprocal_rank_fusion(
                 [[i for i, _ in dense], [i for i, _ in by_sentence[:n]], [i for i, _ in lexical]],
-                [self.fusion.dense_weight, self.fusion.sentence_weight, self.fusion.bm25_weight or 1.0],
-                self.fusion.rrf_k,
+                [self.settings.dense_weight, self.settings.sentence_weight, self.settings.bm25_weight or 1.0],
+                self.settings.rrf_k,
             )
         else:
             candidates = {i for i, _ in dense} | {i for i, _ in by_sentence[:n]} | {i for i, _ in lexical}
@@ -226,9 +223,10 @@ class HybridRetriever:
         bm25_score = dict(lexical)
         order = sorted(fused, key=lambda i: (-fused[i], i))
         results: list[Passage] = []
-        placed: dict[str, int] = {}
-        for position in order:
-            passage = self.passages[position]
+        positions: list[int] = []
+        placed: set[str] = set()
+        for candidate in order:
+            position, passage = candidate, self.passages[candidate]
             extra: dict[str, Any] = {
                 "dense": max(dense_score.get(position, 0.0), sentence_best.get(position, 0.0)),
                 "bm25": bm25_score.get(position, 0.0),
@@ -236,15 +234,52 @@ class HybridRetriever:
             }
             if passage.duplicate_of and passage.duplicate_of in self.by_id:
                 primary_position = self.by_id[passage.duplicate_of]
-                primary = self.passages[primary_position]
                 extra["dense"] = max(extra["dense"], dense_score.get(primary_position, 0.0))
-                if primary.id in placed:
-                    continue
-                passage = primary
+                position, passage = primary_position, self.passages[primary_position]
             if passage.id in placed:
                 continue
-            placed[passage.id] = len(results)
-            results.append(replace(passage, score=round(fused[position], 6), extra=extra))
+            placed.add(passage.id)
+            extra["recommends"] = self.is_recommendation[position]
+            positions.append(position)
+            results.append(replace(passage, score=round(fused[candidate], 6), extra=extra))
             if len(results) >= k:
                 break
-        return results, vector
+        return self._hits(query, results, positions, vector)
+
+    def _hits(self, query: str, results: list[Passage], positions: list[int], vector: np.ndarray) -> Hits:
+        sentences: dict[str, list[SentenceHit]] = {}
+        neighbours: dict[str, list[Passage]] = {}
+
+        def add_sentences(position: int, passage: Passage) -> None:
+            if passage.id in sentences:
+                return
+            rows = self.sentences_of[position]
+            cosines = self.sentence_matrix[rows] @ vector[0] if rows else []
+            sentences[passage.id] = [
+                SentenceHit(
+                    passage=passage,
+                    start=self.sentences[i].start,
+                    end=self.sentences[i].end,
+                    text=self.sentences[i].text,
+                    cosine=float(cosine),
+                    vector=self.sentence_matrix[i],
+                    starts_line=self.line_start[i],
+                    position=j,
+                )
+                for j, (i, cosine) in enumerate(zip(rows, cosines, strict=True))
+            ]
+
+        for position, passage in zip(positions, results, strict=True):
+            add_sentences(position, passage)
+            section = []
+            for q in range(max(0, position - NEIGHBOURS), min(len(self.passages), position + NEIGHBOURS + 1)):
+                other = self.passages[q]
+                if other.section != passage.section or other.doc_id != passage.doc_id or other.duplicate_of:
+                    continue
+                shown = passage if q == position else other
+                section.append(shown)
+                add_sentences(q, shown)
+            neighbours[passage.id] = section
+        names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
+        unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
+        return Hits(query, results, sentences, vector, neighbours, unknown)

@@ -1,0 +1,1 @@
+"""Format parsers: one per file format, registered by name (see base.py)."""
