@@ -1,6 +1,7 @@
-"""The ``assistant`` command: index, search, ask, chat, eval, bench.
+"""The ``assistant`` command: index, search, ask, chat, add, list, remove, eval, bench.
 
-Library errors (AssistantError) become one-line messages and a non-zero exit; nothing else is shown.
+Library errors (AssistantError) become one-line messages and a non-zero exit; nothing else is shown. Heavy
+modules are imported only by the commands that need them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from assistant.errors import AssistantError
 
@@ -20,23 +23,40 @@ EXIT_ERROR = 2
 def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import warnings
 
     warnings.filterwarnings("ignore")
-    try:
-        from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _confirm(assume_yes: bool) -> Callable[[Any], bool]:
+    """Ask before a large rebuild: yes with --yes, ask on a terminal, no otherwise."""
+
+    def ask(plan: Any) -> bool:
+        if assume_yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        from assistant.api import _estimate
+
+        answer = input(f"The library changed: {_estimate(plan)}. Rebuild now? [y/N] ")
+        return answer.strip().lower() in ("y", "yes")
+
+    return ask
 
 
 def _load(args: argparse.Namespace, rebuild: bool = False):  # type: ignore[no-untyped-def]
     from assistant.api import Assistant
 
-    return Assistant.load(rebuild=rebuild, progress=sys.stderr.isatty())
+    assistant = Assistant.load(rebuild=rebuild, progress=sys.stderr.isatty(), confirm=_confirm(getattr(args, "yes", False)))
+    for warning in assistant.warnings:
+        _err(f"Warning: {warning}")
+    return assistant
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -46,8 +66,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     counts = manifest.get("counts", {})
     print(
         f"Index ready: {counts.get('documents')} documents, {counts.get('passages')} passages "
-        f"({assistant.settings.index_type} FAISS, {manifest.get('model')}, built {manifest.get('built_at')}) "
-        f"in {time.perf_counter() - started:.1f} s."
+        f"({assistant.settings.index_type} FAISS, {manifest.get('model')}, built {manifest.get('built_at')}; "
+        f"{counts.get('embedded', 0)} texts embedded) in {time.perf_counter() - started:.1f} s."
     )
     return 0
 
@@ -55,6 +75,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 def _snippet(text: str, width: int = 160) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _where(p: Any) -> str:
+    return " › ".join(part for part in (p.title, p.section, p.pages) if part)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -72,17 +96,18 @@ def cmd_search(args: argparse.Namespace) -> int:
         )
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{len(passages)} passages for “{args.query}” ({elapsed * 1000:.0f} ms)", show_lines=True)
+    table = Table(title=f"{len(passages)} passages for “{escape(args.query)}” ({elapsed * 1000:.0f} ms)", show_lines=True)
     table.add_column("#", justify="right")
-    table.add_column("Document / section", max_width=48)
+    table.add_column("Document / section / page", max_width=48)
     table.add_column("Passage")
     for i, p in enumerate(passages, start=1):
-        where = f"[bold]{p.title}[/bold]\n{p.section}"
+        where = f"[bold]{escape(p.title)}[/bold]\n{escape(p.section)}" + (f"\n{p.pages}" if p.pages else "")
         if p.also_in:
-            where += f"\n[dim]also in: {', '.join(p.also_in)}[/dim]"
-        table.add_row(str(i), where, _snippet(p.text, 400))
+            where += f"\n[dim]also in: {escape(', '.join(p.also_in))}[/dim]"
+        table.add_row(str(i), where, escape(_snippet(p.text, 400)))
     Console().print(table)
     return 0
 
@@ -99,7 +124,7 @@ def _llm_overrides(args: argparse.Namespace) -> None:
             os.environ[name] = value
 
 
-def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_answer(answer: Any, as_json: bool) -> None:
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return
@@ -111,16 +136,30 @@ def _print_answer(answer, as_json: bool) -> None:  # type: ignore[no-untyped-def
     if answer.refused and answer.passages:
         print("\nClosest passages:")
         for p in answer.passages:
-            print(f"  - {p.title} › {p.section}: {_snippet(p.text, 140)}")
+            print(f"  - {_where(p)}: {_snippet(p.text, 140)}")
     for c in answer.citations:
-        print(f"  [{c.n}] {c.passage.title} › {c.passage.section}")
+        print(f"  [{c.n}] {_where(c.passage)}")
         print(f"      “{_snippet(c.quote, 220)}”")
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     _llm_overrides(args)
     assistant = _load(args)
-    _print_answer(assistant.ask(args.question), args.json)
+    answers = [assistant.ask(q) for q in args.question]
+    if args.note:
+        from assistant.notes import write_note
+
+        path = write_note(answers, Path(args.note), assistant)
+        _err(f"Note written to {path}.")
+    if args.json and len(answers) > 1:
+        print(json.dumps([a.to_json() for a in answers], ensure_ascii=False, indent=2))
+        return 0
+    for i, answer in enumerate(answers):
+        if i:
+            print()
+        if len(answers) > 1 and not args.json:
+            print(f"Q: {answer.question}")
+        _print_answer(answer, args.json)
     return 0
 
 
@@ -147,10 +186,112 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_add(args: argparse.Namespace) -> int:
+    from assistant.config import Settings
+    from assistant.corpus.load import ParseCache
+    from assistant.library import Metadata, add_files
+
+    settings = Settings.from_env()
+    meta = Metadata(
+        title=args.title or "",
+        authors=args.authors or "",
+        publisher=args.publisher or "",
+        date=args.date or "",
+        url=args.url or "",
+        doc_id=args.id or "",
+    )
+    if len(args.paths) > 1 and any((args.title, args.id)):
+        raise AssistantError("--title and --id apply to one file at a time.")
+    existing = _existing_documents(settings)
+    added, refused = add_files(
+        settings.corpus_dir,
+        [Path(p) for p in args.paths],
+        meta,
+        existing,
+        settings.app.max_upload_mb * 1_000_000,
+        ParseCache(settings.index_dir / "parsed"),
+    )
+    for message in refused:
+        _err(f"Not added: {message}")
+    for item in added:
+        pages = f", {item.document.pages} pages" if item.document.pages else ""
+        print(f"Added '{item.entry.id}': {item.entry.title} ({item.document.kind}{pages}).")
+    if added and not args.no_index:
+        started = time.perf_counter()
+        assistant = _load(args)
+        counts = assistant.index.manifest.get("counts", {})
+        print(
+            f"Index updated in {time.perf_counter() - started:.1f} s ({counts.get('embedded', 0)} passages and sentences embedded)."
+        )
+    return 0 if not refused else EXIT_ERROR
+
+
+def _existing_documents(settings: Any) -> dict[str, Any]:
+    """The library's documents as the current index holds them (for duplicate checks); empty if none."""
+    from assistant.corpus.load import ParseCache, load_documents
+    from assistant.corpus.manifest import MANIFEST_NAME
+
+    if not (settings.corpus_dir / MANIFEST_NAME).is_file():
+        return {}
+    try:
+        loaded = load_documents(settings.corpus_dir, ParseCache(settings.index_dir / "parsed"))
+    except AssistantError:
+        return {}
+    return {d.id: d for d in loaded.documents}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from assistant.library import library_rows
+
+    rows = library_rows()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Library ({len(rows)} documents)")
+    for column in ("id", "title", "kind", "pages", "passages", "added", "sha256"):
+        table.add_column(column, justify="right" if column in ("pages", "passages") else "left")
+    for row in rows:
+        table.add_row(
+            *(
+                escape(str(row[c])) if c != "sha256" else row[c][:12]
+                for c in ("id", "title", "kind", "pages", "passages", "added", "sha256")
+            )
+        )
+    Console().print(table)
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from assistant.config import Settings
+    from assistant.library import remove_document
+
+    settings = Settings.from_env()
+    entry = remove_document(settings.corpus_dir, args.id)
+    print(f"Removed '{entry.id}': {entry.title or entry.file}.")
+    if not args.no_index:
+        _load(args)
+        print("Index updated.")
+    return 0
+
+
 def _add_llm_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (or ASSISTANT_LLM_URL)")
     p.add_argument("--llm-model", help="model name at that endpoint (or ASSISTANT_LLM_MODEL)")
     p.add_argument("--llm-key", help="API key if the endpoint needs one (or ASSISTANT_LLM_API_KEY)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a whole number") from None
+    if not 1 <= value <= 50:
+        raise argparse.ArgumentTypeError("must be from 1 to 50")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,23 +300,46 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="build (or verify and load) the index")
     p.add_argument("--rebuild", action="store_true", help="rebuild even if the index is current")
+    p.add_argument("--yes", action="store_true", help="go ahead with a large rebuild without asking")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="search passages")
     p.add_argument("query")
-    p.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("-k", type=_positive, default=5, help="number of passages, 1–50 (default 5)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_search)
 
-    p = sub.add_parser("ask", help="answer a question with numbered citations")
-    p.add_argument("question")
+    p = sub.add_parser("ask", help="answer questions with numbered citations")
+    p.add_argument("question", nargs="+", help="one or more questions")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--note", help="also write a briefing note (.md or .docx) with the answers and references")
     _add_llm_flags(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal (follow-ups keep their context)")
     _add_llm_flags(p)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("add", help="add PDF, Word, HTML, Markdown or text reports (files or folders) to the library")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--title")
+    p.add_argument("--authors")
+    p.add_argument("--publisher")
+    p.add_argument("--date", help="publication date, e.g. 2024-03-01")
+    p.add_argument("--url")
+    p.add_argument("--id", help="the document's id in the library (default: from its title)")
+    p.add_argument("--no-index", action="store_true", help="only add to the library; index later")
+    p.add_argument("--yes", action="store_true", help="go ahead with a large rebuild without asking")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("list", help="the documents in the library")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("remove", help="take a document out of the library")
+    p.add_argument("id")
+    p.add_argument("--no-index", action="store_true")
+    p.set_defaults(func=cmd_remove)
 
     for register in _EXTRA_COMMANDS:
         register(sub)
@@ -204,11 +368,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AssistantError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
+        _err(f"Error: {exc}")
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
+        _err("Interrupted.")
         return 130
+    except BrokenPipeError:
+        # the reader went away (`assistant search … | head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

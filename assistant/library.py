@@ -8,6 +8,7 @@ replaced atomically. The caller rebuilds the index, which embeds only the new do
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -17,11 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from assistant.config import Settings
 from assistant.corpus.document import Document
 from assistant.corpus.load import ParseCache, parse_file
 from assistant.corpus.manifest import MANIFEST_NAME, Entry, read_library, sha256_bytes, write_manifest
 from assistant.corpus.relations import containment, shingles
-from assistant.errors import CorpusError, DocumentError, LibraryError
+from assistant.errors import AssistantError, CorpusError, DocumentError, LibraryError
 
 SUFFIXES = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "markdown": ".md", "text": ".txt"}
 ACCEPTED = (".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt")
@@ -199,3 +201,38 @@ def remove_document(folder: Path, doc_id: str) -> Entry:
     write_manifest(folder, [e for e in library.entries if e.id != doc_id])
     (folder / entry.file).unlink(missing_ok=True)
     return entry
+
+
+def library_rows(settings: Settings | None = None) -> list[dict[str, object]]:
+    """One row per document for `assistant list` and the app's Library view: id, title, kind, pages,
+    passages, date added, file hash — counts from the current index when it has the document."""
+    from assistant.index import store
+
+    settings = settings or Settings.from_env()
+    library = read_library(settings.corpus_dir)
+    counts: dict[str, int] = {}
+    kinds: dict[str, tuple[str, int]] = {}
+    try:
+        build = store.current_build(settings.index_dir)
+        for row in store.read_jsonl(build / "passages.jsonl"):
+            if not row.get("duplicate_of"):
+                counts[row["doc_id"]] = counts.get(row["doc_id"], 0) + 1
+        for doc in json.loads((build / "documents.json").read_text(encoding="utf-8")):
+            kinds[doc["id"]] = (doc.get("kind", ""), int(doc.get("pages", 0)))
+    except (AssistantError, OSError, ValueError, KeyError):
+        pass  # no index yet: the library alone
+    return [
+        {
+            "id": e.id,
+            "title": e.title or e.file,
+            "kind": kinds.get(e.id, ("", 0))[0] or Path(e.file).suffix.lstrip("."),
+            "pages": kinds.get(e.id, ("", 0))[1] or "",
+            "passages": counts.get(e.id, 0),
+            "added": e.added,
+            "sha256": e.sha256,
+            "file": e.file,
+            "authors": e.authors,
+            "date": e.date,
+        }
+        for e in library.entries
+    ]

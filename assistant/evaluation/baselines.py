@@ -10,7 +10,9 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from langchain_core.embeddings import Embeddings
 
 from assistant.corpus.manifest import read_library
 from assistant.passage import Passage
@@ -52,17 +54,29 @@ def raw_text(path: Path) -> str:
     return text
 
 
+class EmbedderEmbeddings(Embeddings):
+    """The project's embedder behind LangChain's Embeddings interface (the same model, no second copy)."""
+
+    def __init__(self, embedder: Any):
+        self.embedder = embedder
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, v)) for v in self.embedder.embed(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return list(map(float, self.embedder.embed([text])[0]))
+
+
 class LangChainTutorial:
     name = "langchain-tutorial"
 
-    def __init__(self, corpus_dir: Path, model_path: str):
+    def __init__(self, corpus_dir: Path, embedder: Any):
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             from langchain_community.vectorstores import FAISS
-            from langchain_huggingface import HuggingFaceEmbeddings
 
         docs = [
             Document(page_content=raw_text(corpus_dir / e.file), metadata={"source": e.file})
@@ -72,8 +86,7 @@ class LangChainTutorial:
         self.chunks = splitter.split_documents(docs)
         for i, chunk in enumerate(self.chunks):
             chunk.id = f"lc#{i}"
-        embeddings = HuggingFaceEmbeddings(model_name=model_path, encode_kwargs={"normalize_embeddings": True})
-        self.store = FAISS.from_documents(self.chunks, embeddings)
+        self.store = FAISS.from_documents(self.chunks, EmbedderEmbeddings(embedder))
 
     @property
     def all_hits(self) -> list[Hit]:

@@ -100,6 +100,7 @@ class _Walker:
     def __init__(self) -> None:
         self.blocks: list[Block] = []
         self.table = 0
+        self.ordinals: list[int] = []  # the next number of each open list (0: a bulleted list)
 
     def text(self, node: Any) -> str:
         """The node's text, without nested blocks or lists (they become blocks of their own)."""
@@ -142,6 +143,7 @@ class _Walker:
 
     def walk(self, node: Any, depth: int = 0) -> None:
         loose: list[str] = []
+        ordinals = self.ordinals
 
         def flush() -> None:
             if loose:
@@ -168,10 +170,15 @@ class _Walker:
             elif tag == "table":
                 self.table_rows(child)
             elif tag == "li":
-                self.emit("bullet", self.text(child), level=max(1, depth))
+                number = f"{ordinals[-1]}. " if ordinals and ordinals[-1] else ""
+                if ordinals and ordinals[-1]:
+                    ordinals[-1] += 1
+                self.emit("bullet", number + self.text(child), level=max(1, depth))
                 self.walk_lists(child, depth)
             elif tag in LISTS:
+                self.ordinals.append(int(_attr(child, "start") or 1) if tag == "ol" else 0)
                 self.walk(child, depth + 1)
+                self.ordinals.pop()
             elif tag == "blockquote":
                 if child.css_first("p") is not None:
                     before = len(self.blocks)
@@ -190,7 +197,9 @@ class _Walker:
     def walk_lists(self, node: Any, depth: int) -> None:
         for child in node.iter(include_text=False):
             if child.tag in LISTS:
+                self.ordinals.append(int(_attr(child, "start") or 1) if child.tag == "ol" else 0)
                 self.walk(child, depth + 1)
+                self.ordinals.pop()
 
 
 def parse_html(text: str) -> Parsed:

@@ -344,7 +344,7 @@ def _bullet(line: Line) -> tuple[bool, int]:
     if len(first) == 1 and (first in _BULLETS or unicodedata.category(first) == "Co"):
         return True, 1
     if _ORDINAL.match(first) and len(line.words) > 1:
-        return True, 1
+        return True, 0  # a numbered item keeps its number
     if first[:1] in _BULLETS and len(first) > 1 and first[1:2] == " ":
         return True, 0
     return False, 0

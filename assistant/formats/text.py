@@ -31,7 +31,7 @@ from assistant.corpus.text import (
 )
 from assistant.formats.base import Parser, decode_text, register
 
-_BULLET = re.compile(r"^\s*(?:[-•*▪◦]\s+(?:\d+\.\s+)?|\d+\.\s+(?=\S))")
+_BULLET = re.compile(r"^\s*(?:[-•*▪◦]\s+|(?=\d{1,2}\.\s+\S))")  # a numbered item keeps its number
 _NESTED = re.compile(r"^\s+[-•*▪◦]\s+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _FOOTNOTE_DEF = re.compile(r"^(\d{1,3})\s+(\S.*)$")
