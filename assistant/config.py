@@ -15,6 +15,10 @@ def _env(name: str, default: str) -> str:
     return value or default
 
 
+def _flag(name: str) -> bool:
+    return _env(name, "").lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class ChunkSettings:
     """How documents are cut into passages. Changing any of these makes an index stale."""
@@ -61,5 +65,35 @@ class Settings:
             llm_model=_env("ASSISTANT_LLM_MODEL", ""),
             llm_api_key=_env("ASSISTANT_LLM_API_KEY", ""),
             llm_timeout=float(_env("ASSISTANT_LLM_TIMEOUT", "30")),
+        )
+        return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Who may use the web app and what it accepts. ``AppSettings.from_env()`` reads ``ASSISTANT_APP_*``.
+
+    A failed login from one client address is free ``login_free_attempts`` times; then that address waits
+    ``login_delay`` seconds, doubled at each further failure up to ``login_max_delay``.
+    """
+
+    auth: str = field(default="", repr=False)  # "user:password", one login without a users file
+    users_file: Path | None = None  # one "user:bcrypt-hash" a line (`assistant users add NAME`)
+    max_upload_bytes: int = 0  # 0 refuses every upload: the app has no file input
+    login_free_attempts: int = 5
+    login_delay: float = 1.0
+    login_max_delay: float = 900.0
+    log_questions: bool = False  # question text in the server log only when asked for
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> AppSettings:
+        users = _env("ASSISTANT_APP_USERS", "")
+        base = cls(
+            auth=os.environ.get("ASSISTANT_APP_AUTH", ""),
+            users_file=Path(users) if users else None,
+            max_upload_bytes=int(_env("ASSISTANT_APP_MAX_UPLOAD", "0")),
+            login_free_attempts=int(_env("ASSISTANT_APP_LOGIN_ATTEMPTS", "5")),
+            login_delay=float(_env("ASSISTANT_APP_LOGIN_DELAY", "1")),
+            log_questions=_flag("ASSISTANT_LOG_QUESTIONS"),
         )
         return replace(base, **overrides) if overrides else base  # type: ignore[arg-type]

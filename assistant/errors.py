@@ -36,3 +36,11 @@ class BadHistory(AssistantError):
 
 class IndexStale(AssistantError):
     """The index was built from another corpus or with other settings; it must be rebuilt."""
+
+
+class LoginConfigError(AssistantError):
+    """The app's logins cannot be used: a malformed users file or ASSISTANT_APP_AUTH, or an unusable password."""
+
+
+class UnsafeHost(AssistantError):
+    """The app was asked to listen beyond this machine with no login and without --public."""
