@@ -145,7 +145,7 @@ class Guard:
             return
         path, method = scope["path"], scope.get("method", "")
         if self.accounts:
-            if path in LOGIN_PATHS:
+            if path in LOGIN_PATHS and scope["type"] == "http":
                 if method == "POST":
                     await self._login(scope, receive, send)
                 else:
