@@ -7,6 +7,7 @@ and ``Assistant.warnings`` says why and what to do.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -123,10 +124,8 @@ class Assistant:
         settings = settings or Settings.from_env()
         embedder = embedder or default_embedder(settings)
         warnings: list[str] = []
-        try:
+        with contextlib.suppress(CorpusError):  # a broken library is reported by the build below
             warnings += list(read_library(settings.corpus_dir).stray)
-        except CorpusError:
-            pass  # reported by the build below, or served around
         data: store.IndexData | None = None
         reason = "as asked"
         if not rebuild:

@@ -1,4 +1,4 @@
-"""The ``assistant`` command: index, search, ask, chat, add, list, remove, eval, bench.
+"""The ``assistant`` command: index, search, ask, chat, add, list, remove, eval, bench, users.
 
 Library errors (AssistantError) become one-line messages and a non-zero exit; nothing else is shown. Heavy
 modules are imported only by the commands that need them.
@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, LoginConfigError
 
 EXIT_ERROR = 2
 
@@ -278,6 +278,45 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _users_file(args: argparse.Namespace) -> Path:
+    from assistant.config import AppSettings
+
+    path = args.file or AppSettings.from_env().users_file
+    if path is None:
+        raise LoginConfigError("Say which users file: --file PATH or ASSISTANT_APP_USERS=PATH.")
+    return Path(path)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        raise LoginConfigError("The two passwords differ; nothing was changed.")
+    return password
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from assistant.app.accounts import set_password
+
+    path = _users_file(args)
+    known = set_password(path, args.name, _read_password(args.password_stdin))
+    done = f"Changed the password of {args.name} in" if known else f"Added {args.name} to"
+    print(f"{done} {path}; restart the app to apply.")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    from assistant.app.accounts import remove_user
+
+    path = _users_file(args)
+    remove_user(path, args.name)
+    print(f"Removed {args.name} from {path}; restart the app to apply.")
+    return 0
+
+
 def _add_llm_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (or ASSISTANT_LLM_URL)")
     p.add_argument("--llm-model", help="model name at that endpoint (or ASSISTANT_LLM_MODEL)")
@@ -340,6 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--no-index", action="store_true")
     p.set_defaults(func=cmd_remove)
+    p = sub.add_parser("users", help="who may log in to the app (a users file of bcrypt hashes)")
+    users = p.add_subparsers(dest="action", required=True)
+    for action, func, what in (
+        ("add", cmd_users_add, "add a user, or change their password"),
+        ("remove", cmd_users_remove, "remove a user"),
+    ):
+        q = users.add_parser(action, help=what)
+        q.add_argument("name")
+        q.add_argument("--file", type=Path, help="the users file (default: ASSISTANT_APP_USERS)")
+        if action == "add":
+            q.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+        q.set_defaults(func=func)
 
     for register in _EXTRA_COMMANDS:
         register(sub)

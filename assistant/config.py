@@ -35,6 +35,10 @@ def home() -> Path:
     return Path.cwd()
 
 
+def _flag(name: str) -> bool:
+    return _env(name, "").lower() in {"1", "true", "yes", "on"}
+
+
 @dataclass(frozen=True)
 class ChunkSettings:
     """How documents are cut into passages. Changing any of these makes an index stale."""
@@ -105,14 +109,44 @@ class LLMSettings:
 
 @dataclass(frozen=True)
 class AppSettings:
-    """Serving the web app."""
+    """Who may use the web app and what it accepts. ``AppSettings.from_env()`` reads ``ASSISTANT_APP_*``.
 
-    auth: str = ""  # "user:password" for one shared login
-    users_file: str = ""  # a file of user:bcrypt-hash lines
-    uploads: bool = False  # adding documents from the browser (needs a login)
+    A failed login from one client address is free ``login_free_attempts`` times; then that address waits
+    ``login_delay`` seconds, doubled at each further failure up to ``login_max_delay``. Adding documents from
+    the browser is off unless ``uploads`` (ASSISTANT_APP_UPLOADS=1), and then needs a login and stays under
+    ``max_upload_mb``.
+    """
+
+    auth: str = field(default="", repr=False)  # "user:password", one login without a users file
+    users_file: Path | None = None  # one "user:bcrypt-hash" a line (`assistant users add NAME`)
+    uploads: bool = False
     max_upload_mb: int = 50
-    log_questions: bool = False
+    login_free_attempts: int = 5
+    login_delay: float = 1.0
+    login_max_delay: float = 900.0
+    log_questions: bool = False  # question text in the server log only when asked for
     max_input_chars: int = 2000
+    rate_per_minute: int = 30  # questions and searches per browser session
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """0 refuses every upload (the app has no file input unless uploads are on)."""
+        return self.max_upload_mb * 1_000_000 if self.uploads else 0
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> AppSettings:
+        users = _env("ASSISTANT_APP_USERS", "")
+        base = cls(
+            auth=os.environ.get("ASSISTANT_APP_AUTH", ""),
+            users_file=Path(users).expanduser() if users else None,
+            uploads=_flag("ASSISTANT_APP_UPLOADS"),
+            max_upload_mb=int(_env("ASSISTANT_APP_MAX_UPLOAD_MB", "50")),
+            login_free_attempts=int(_env("ASSISTANT_APP_LOGIN_ATTEMPTS", "5")),
+            login_delay=float(_env("ASSISTANT_APP_LOGIN_DELAY", "1")),
+            log_questions=_flag("ASSISTANT_LOG_QUESTIONS"),
+            rate_per_minute=int(_env("ASSISTANT_APP_RATE", "30")),
+        )
+        return replace(base, **overrides) if overrides else base
 
 
 @dataclass(frozen=True)
@@ -150,13 +184,7 @@ class Settings:
                 api_key=_env("ASSISTANT_LLM_API_KEY", ""),
                 timeout=float(_env("ASSISTANT_LLM_TIMEOUT", "30")),
             ),
-            app=AppSettings(
-                auth=_env("ASSISTANT_APP_AUTH", ""),
-                users_file=_env("ASSISTANT_APP_USERS", ""),
-                uploads=_env("ASSISTANT_APP_UPLOADS", "0") == "1",
-                max_upload_mb=int(_env("ASSISTANT_APP_MAX_UPLOAD_MB", "50")),
-                log_questions=_env("ASSISTANT_LOG_QUESTIONS", "0") == "1",
-            ),
+            app=AppSettings.from_env(),
         )
         return replace(base, **overrides) if overrides else base
 

@@ -56,3 +56,11 @@ class IndexBusy(AssistantError):
 
 class RebuildTooLarge(AssistantError):
     """A rebuild would embed more than the configured limit and was not confirmed."""
+
+
+class LoginConfigError(AssistantError):
+    """The app's logins cannot be used: a malformed users file or ASSISTANT_APP_AUTH, or an unusable password."""
+
+
+class UnsafeHost(AssistantError):
+    """The app was asked to listen beyond this machine with no login and without --public."""

@@ -10,17 +10,19 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from gradio_client import Client
 
 from assistant.app.launch import launch
 from assistant.app.screenshot import CHROMIUM, CHROMIUM_ARGS, ask_in_browser, free_port
+from assistant.config import AppSettings
 
 
 @pytest.fixture(scope="module")
 def server(assistant) -> Iterator[str]:  # type: ignore[no-untyped-def]
     port = free_port()
-    app = launch(assistant, port=port, block=False)
+    app = launch(assistant, port=port, block=False, settings=AppSettings())  # no login: loopback only
     yield f"http://127.0.0.1:{port}/"
     app.close()
 
@@ -32,6 +34,11 @@ def client(server: str) -> Client:
 
 def test_server_binds_loopback_only(server: str) -> None:
     assert server.startswith("http://127.0.0.1:")
+
+
+def test_uploads_are_refused_without_a_login(server: str) -> None:
+    response = httpx.post(f"{server}gradio_api/upload", files={"files": ("notes.txt", b"hello")})
+    assert response.status_code == 403 and response.json() == {"detail": "This server accepts no uploads."}
 
 
 def test_chat_endpoint_answers_with_citations(client: Client) -> None:

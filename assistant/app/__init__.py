@@ -1,5 +1,18 @@
-"""The Gradio app: cited chat, passage search and the evaluation view. ``build_app`` builds, app.py launches."""
+"""The Gradio app: cited chat, passage search and the evaluation view. ``build_app`` builds, ``launch`` serves.
 
-from assistant.app.ui import build_app
+``build_app`` is imported on first use, so ``assistant users`` (which only needs ``accounts``) starts without Gradio.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["build_app"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_app":
+        from assistant.app.ui import build_app
+
+        return build_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,33 +1,51 @@
-"""Launching the app: safe defaults (loopback, no analytics, optional auth), shared by app.py and the tests."""
+"""Launching the app, the one place that does: loopback by default, no analytics, the logins and guard of
+``security``, no Node proxy, monitoring page, run history or MCP server. Shared by app.py and the tests."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from starlette.middleware import Middleware
+
+from assistant.app.accounts import Accounts
 from assistant.app.render import CSS
+from assistant.app.security import Guard, LoginThrottle, check_host
 from assistant.app.ui import build_app
+from assistant.config import AppSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 
-def auth_from_env() -> tuple[str, str] | None:
-    """ASSISTANT_APP_AUTH="user:password" turns on a login page."""
-    value = os.environ.get("ASSISTANT_APP_AUTH", "")
-    if ":" not in value:
-        return None
-    user, password = value.split(":", 1)
-    return (user, password) if user and password else None
-
-
-def launch(assistant: Any, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, block: bool = True) -> Any:
+def launch(
+    assistant: Any,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    block: bool = True,
+    settings: AppSettings | None = None,
+    public: bool = False,
+) -> Any:
+    """Serve the app. ``settings`` default to ``AppSettings.from_env()``; ``public`` allows a non-loopback
+    ``host`` without a login. Raises LoginConfigError or UnsafeHost before anything listens."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    app = build_app(assistant)
+    settings = settings or AppSettings.from_env()
+    accounts = Accounts.from_settings(settings)
+    check_host(host, accounts, public)
+    throttle = LoginThrottle(settings.login_free_attempts, settings.login_delay, settings.login_max_delay)
+    guard = Middleware(Guard, accounts=accounts, throttle=throttle, max_upload_bytes=settings.max_upload_bytes)
+    app = build_app(assistant, log_questions=settings.log_questions)
     app.launch(
         server_name=host,
         server_port=port,
-        auth=auth_from_env(),
+        # Gradio awaits a coroutine function here (routes.py, login), though its annotation says bool
+        auth=accounts.check if accounts else None,  # type: ignore[arg-type]
+        app_kwargs={"middleware": [guard]},
+        max_file_size=settings.max_upload_bytes or None,
+        ssr_mode=False,  # a Node proxy in front would hide every client's address from the login throttle
+        enable_monitoring=False,
+        run_history=False,
+        mcp_server=False,
         show_error=False,
         quiet=True,
         css=CSS,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,13 +55,32 @@ def _plain_history(history: list[Any] | None) -> list[dict[str, str]]:
 
 
 class Handlers:
-    """The app's behaviour, callable without a server (tests call these directly)."""
+    """The app's behaviour, callable without a server (tests call these directly).
 
-    def __init__(self, assistant: Any):
+    Questions stay out of the server log unless ``log_questions``: a failure is logged by its type and
+    place, since an exception's message may quote the question.
+    """
+
+    def __init__(self, assistant: Any, log_questions: bool = False):
         self.assistant = assistant
+        self.log_questions = log_questions
+
+    def _heard(self, kind: str, text: str) -> None:
+        if self.log_questions:
+            log.info("%s: %r", kind, text)
+
+    def _failed(self, what: str) -> None:
+        if self.log_questions:
+            log.exception("%s failed", what)
+            return
+        exc = sys.exc_info()[1]
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc is not None and exc.__traceback__ else None
+        place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        log.error("%s failed: %s%s (ASSISTANT_LOG_QUESTIONS=1 logs the whole traceback)", what, type(exc).__name__, place)
 
     def chat(self, message: str, history: list[Any] | None) -> Iterator[tuple[str, str]]:
         """Yield (message HTML, sources HTML): streamed text first when an LLM is on, then the checked answer."""
+        self._heard("chat", message)
         if isinstance(message, str) and len(message) > MAX_INPUT:
             yield f"⚠️ That question is {len(message):,} characters long; please keep it under {MAX_INPUT:,}.", sources_html(None)
             return
@@ -75,11 +96,12 @@ class Handlers:
         except AssistantError as exc:
             yield f"⚠️ {esc(str(exc))}", sources_html(None)
         except Exception:  # never show a traceback, a path or a prompt to the user
-            log.exception("chat failed")
+            self._failed("chat")
             yield SORRY, sources_html(None)
 
     def ask(self, message: str, history: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """The answer as JSON (text, citations, refused, query, sources), for scripts; never raises."""
+        self._heard("ask", message)
         if isinstance(message, str) and len(message) > MAX_INPUT:
             return {"error": f"That question is {len(message):,} characters long; please keep it under {MAX_INPUT:,}."}
         try:
@@ -87,11 +109,12 @@ class Handlers:
         except AssistantError as exc:
             return {"error": str(exc)}
         except Exception:
-            log.exception("ask failed")
+            self._failed("ask")
             return {"error": SORRY}
 
     def search(self, query: str, k: float) -> tuple[str, Any, str, list[dict[str, Any]]]:
         """(results HTML, citation choices, first formatted citation, results as JSON)."""
+        self._heard("search", query)
         try:
             if isinstance(query, str) and len(query) > MAX_INPUT:
                 raise AssistantError(f"That search is {len(query):,} characters long; please keep it under {MAX_INPUT:,}.")
@@ -99,7 +122,7 @@ class Handlers:
         except AssistantError as exc:
             return f"<p>⚠️ {esc(str(exc))}</p>", gr.update(choices=[], value=None), "", []
         except Exception:
-            log.exception("search failed")
+            self._failed("search")
             return f"<p>{SORRY}</p>", gr.update(choices=[], value=None), "", []
         self._last = passages
         choices = [f"{i}. {p.title} › {p.section}"[:160] for i, p in enumerate(passages, start=1)]
@@ -137,8 +160,9 @@ class Handlers:
         return report, plot
 
 
-def build_app(assistant: Any) -> gr.Blocks:
-    handlers = Handlers(assistant)
+def build_app(assistant: Any, log_questions: bool = False) -> gr.Blocks:
+    """The Blocks of the app; ``log_questions`` puts each question in the server log (off by default)."""
+    handlers = Handlers(assistant, log_questions)
     with gr.Blocks(title="Mutuals in health and social care — report assistant") as app:
         gr.Markdown(
             "## Mutuals in health and social care — report assistant\n"

@@ -40,7 +40,37 @@ KINDS = (
 SPLITS = ("dev", "test", "blind", "unseen")
 REPORTED_ONLY = ("blind", "unseen")  # never a gate, never tuned on
 _WORD = re.compile(r"[a-z0-9£%]+(?:[./-][a-z0-9]+)*")
-_STOP = frozenset("a an and are as at be by for from has have in is it its of on or that the their this to was were with".split())
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "this",
+        "to",
+        "was",
+        "were",
+        "with",
+    ]
+)
 
 
 class QuestionsError(AssistantError):

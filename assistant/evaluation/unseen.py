@@ -44,7 +44,7 @@ def library_with(folder: Path, base: Any) -> Iterator[Any]:
         shutil.copytree(base.settings.corpus_dir, root / "corpus", ignore=shutil.ignore_patterns(".*"))
         shutil.copytree(base.index.path.parent.parent, root / "index", ignore=shutil.ignore_patterns(".lock", ".tmp-*"))
         settings: Settings = replace(base.settings, corpus_dir=root / "corpus", index_dir=root / "index")
-        added, refused = add_files(
+        _added, refused = add_files(
             settings.corpus_dir,
             [folder / info["file"]],
             Metadata(doc_id=info["id"]),

@@ -47,9 +47,7 @@ def _text(element: Any, refs: list[int], ids: dict[str, int]) -> str:
         tag = node.tag
         if tag == f"{W}t":
             parts.append(node.text or "")
-        elif tag == f"{W}tab":
-            parts.append(" ")
-        elif tag in (f"{W}br", f"{W}cr"):
+        elif tag == f"{W}tab" or tag in (f"{W}br", f"{W}cr"):
             parts.append(" ")
         elif tag == f"{W}footnoteReference":
             key = node.get(f"{W}id", "")

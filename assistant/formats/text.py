@@ -15,6 +15,7 @@ Form feeds, where present, mark pages.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from assistant.corpus.contents import is_contents_line, parse_contents
@@ -46,7 +47,7 @@ def is_hard_wrapped(raw: str) -> bool:
     lines = [line for line in raw.split("\n") if line.strip()]
     if len(lines) < 20:
         return False
-    broken = sum(1 for a, b in zip(lines, lines[1:], strict=False) if not ends_sentence(a) and starts_lowercase(b))
+    broken = sum(1 for a, b in itertools.pairwise(lines) if not ends_sentence(a) and starts_lowercase(b))
     return broken / len(lines) >= WRAPPED_SHARE
 
 
@@ -319,10 +320,8 @@ def parse_wrapped(raw: str, vocab: set[str], table_offset: int = 0) -> tuple[lis
             i += 1
             continue
         named = looks_like_heading(text) and not starts_lowercase((following or "").lstrip("‘’'\"“"))
-        if in_table:  # a flattened table ends at a heading that cannot be one of its row labels
-            heading = named and (_title_case(text) or len(text.split()) > _LABEL_MAX_WORDS)
-        else:
-            heading = named and previous_closed
+        # a flattened table ends at a heading that cannot be one of its row labels
+        heading = named and (_title_case(text) or len(text.split()) > _LABEL_MAX_WORDS) if in_table else named and previous_closed
         if is_caption(text):
             paragraphs.append(("caption", [text]))
             in_table = True
