@@ -83,6 +83,7 @@ class AnswerSettings:
     coverage_weight: float = 0.5  # share of the question's terms the sentence holds
     context_weight: float = 0.5  # ... counting terms only the sentence before holds at this weight
     rank_penalty: float = 0.02  # per rank of the sentence's passage
+    passage_weight: float = 0.0  # the passage's retrieval score (relative to the best passage's) counts this much
     margin: float = 0.2  # how far below the best sentence another may score and still be chosen
     per_passage: bool = True  # the best sentence of each of the best passages first
     lead_sentences: int = 3  # up to this many from the best passage ...
@@ -92,9 +93,11 @@ class AnswerSettings:
     signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
     continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
     list_answers: bool = True  # a list question gets the list the best passage belongs to
-    refusal_min_cosine: float = 0.50  # below this no sentence is close enough to answer
-    unknown_name_cosine: float = 0.70  # a question naming what the reports never mention needs a closer match
-    full_coverage_cosine: float = 0.45  # enough when one sentence holds every term of the question
+    list_anchor_rank: int = 8  # ... when that list is in one of this many best passages
+    near_miss: bool = True  # a figure, date, name, year or place asked for and not stated → a partial answer
+    near_miss_sentences: int = 8  # the best sentences searched for what is asked
+    refusal_min_cosine: float = 0.40  # below this no sentence is close enough to answer (dev trade-off in README)
+    full_coverage_cosine: float = 0.35  # enough when one sentence holds every term of the question
 
 
 @dataclass(frozen=True)

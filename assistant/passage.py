@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+_URL = re.compile(r"\(?(?:https?://|www\.)\S+")
+
+
+def searchable(text: str) -> str:
+    """Text as search sees it: without web addresses."""
+    return " ".join(_URL.sub(" ", text).split(" ")) if "http" in text or "www." in text else text
 
 
 @dataclass(frozen=True)
@@ -33,9 +41,11 @@ class Passage:
 
     @property
     def embed_text(self) -> str:
-        """What the embedder and BM25 see: the two nearest headings, then the text."""
+        """What the embedder and BM25 see: the two nearest headings, then the text (web addresses left out:
+        their fragments match nothing a person asks)."""
         header = " › ".join(self.section.split(" › ")[-2:])
-        return f"{header}\n{self.text}" if header else self.text
+        text = searchable(self.text)
+        return f"{header}\n{text}" if header else text
 
     @property
     def pages(self) -> str:

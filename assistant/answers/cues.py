@@ -21,9 +21,15 @@ _LIST_CUE = re.compile(
 # "Which areas…", "which service areas…" ask for several; "which organisation is…" asks for one.
 _WHICH_PLURAL = re.compile(r"^\s*which\s+(?:[a-z-]+\s+)?([a-z-]{3,}s)\b", re.IGNORECASE)
 _NOT_PLURAL = {"does", "was", "has", "is", "process", "business", "access", "success", "progress", "status", "focus"}
+# A quantity asked for by name ("X's turnover", "what is the budget of…", "what did it cost").
+QUANTITY = (
+    r"(?:turnover|income|revenue|budget|costs?|price|salary|salaries|pay|spend|surplus|deficit|headcount|percentage|per\s+cent)"
+)
 _NUMBER_CUE = re.compile(
-    r"\bhow\s+(?:many|much|large|big|fast|quickly)\b|\bwhat\s+(?:percentage|proportion|share|number|size|amount)\b|"
-    r"\b(?:turnover|percentage|per cent)\b",
+    r"\bhow\s+(?:many|much|large|big|long|old|often|fast|quickly)\b|\bwhat\s+(?:%|percentage|proportion|share|number|size|amount|level|rate|value|figure)\b|"
+    r"\bwhat\s+[\w-]+(?:\s+[\w-]+)?\s+(?:rate|level|figure|amount)\b|"
+    rf"['’]s\s+(?:\w+\s+)?{QUANTITY}\b|\bwhat(?:['’]s|\s+is|\s+was|\s+are|\s+were)?\s+(?:the\s+)?(?:\w+\s+)?{QUANTITY}\b|"
+    r"\bwhat\s+did\b.*\bcost\b|\bper\s+cent\b|%",
     re.IGNORECASE,
 )
 _PERSON_CUE = re.compile(
@@ -34,7 +40,26 @@ _PERSON_CUE = re.compile(
 _NAME = re.compile(r"(?<=\s)[A-Z][a-z]+[A-Za-z-]*")
 _TIME_CUE = re.compile(r"^\s*when\b|\bwhat\s+(?:year|date|period|moment)\b|\bby\s+when\b|\bkey moment\b", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*(?:[^|]*\|\s*)?(?:Footnote\s+\d+:|Recommendation\s+\d+:|\d+(?:\.\d+)*\.?\s)?")  # owner | 10.2.
-_NUMBER = re.compile(r"\d|£|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|half|third|quarter)\b")
+_FIGURE = re.compile(r"(?<![\w-])[£$€]?\d[\d,.]*(?:%|bn|m|k)?(?![\w-])|£|%")
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|million|billion|half|third|quarter|dozen)\b"
+)
+_CAPITALISED = re.compile(r"[A-Z][a-z]")
+
+
+def has_figure(text: str) -> bool:
+    """States a figure: a number on its own or a number word — not a digit inside or right after a name
+    ("MSP2", "COVID-19", "Programme 2")."""
+    if _NUMBER_WORD.search(text):
+        return True
+    for match in _FIGURE.finditer(text):
+        before = text[: match.start()].rstrip().split()
+        if before and _CAPITALISED.match(before[-1]) and len(before) > 1 and match.group(0).isdigit():
+            continue
+        return True
+    return False
+
+
 _TIME = re.compile(
     r"\b(?:19|20)\d\d\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
     r"\b(?:[Ss]hort|[Mm]id|[Ll]ong)-term\b"  # case kept: "May" is a month, "may" is not
@@ -85,7 +110,7 @@ def supplies(sentence: str, wanted: Wants, question: str = "") -> bool:
         asked = question.lower()
         return any(m.group(0).lower() not in asked for m in _NAME.finditer(body))
     if wanted is Wants.NUMBER:
-        return bool(_NUMBER.search(body))
+        return has_figure(body)
     if wanted is Wants.TIME:
         return bool(_TIME.search(body))
     return False

@@ -15,6 +15,7 @@ from functools import lru_cache
 from assistant.answers import cues
 from assistant.answers.base import Answerer, register
 from assistant.answers.refusal import Evidence, RefusalPolicy
+from assistant.answers.specifics import Missing, unmet
 from assistant.answers.types import REFUSAL_TEXT, Answer, Citation
 from assistant.config import AnswerSettings
 from assistant.passage import Passage
@@ -52,7 +53,7 @@ class ExtractiveAnswerer(Answerer):
     def __init__(self, settings: AnswerSettings | None = None):
         self.settings = settings or AnswerSettings()
         s = self.settings
-        self.refusal = RefusalPolicy(s.refusal_min_cosine, s.unknown_name_cosine, s.full_coverage_cosine)
+        self.refusal = RefusalPolicy(s.refusal_min_cosine, s.full_coverage_cosine)
 
     # ---- what a sentence can do ----------------------------------------------------------------------
 
@@ -75,17 +76,19 @@ class ExtractiveAnswerer(Answerer):
     def score_sentences(self, hits: Hits, passages: list[Passage]) -> list[Scored]:
         s = self.settings
         query = hits.query
-        wanted = _terms(query)
+        wanted = hits.term_weights or dict.fromkeys(_terms(query), 1.0)
         kind = cues.wants(query)
         recommending = {p.id for p in passages if p.extra.get("recommends")} if asks_for_recommendation(query) else set()
         scored: list[Scored] = []
+        best = passages[0].score if passages else 0.0
         for rank, passage in enumerate(passages):
+            prior = s.passage_weight * (passage.score - best) if passage.score else 0.0
             sentences = hits.sentences_of(passage)
             for j, sentence in enumerate(sentences):
                 if not cues.answer_worthy(sentence.text):
                     continue
                 coverage = self._coverage(wanted, sentence, sentences[j - 1] if j > 0 else None)
-                score = sentence.cosine + s.coverage_weight * coverage - s.rank_penalty * rank
+                score = sentence.cosine + s.coverage_weight * coverage - s.rank_penalty * rank + prior
                 if passage.kind == "footnote" or passage.section.endswith("Bibliography"):
                     score -= 0.15
                 if kind is not cues.Wants.ANY and s.type_weight and cues.supplies(sentence.text, kind, query):
@@ -98,16 +101,18 @@ class ExtractiveAnswerer(Answerer):
         scored.sort(key=lambda x: -x.score)
         return scored
 
-    def _coverage(self, wanted: frozenset[str], sentence: SentenceHit, previous: SentenceHit | None) -> float:
-        """Share of the question's terms in the sentence; terms only its predecessor in the passage holds
-        count at ``context_weight`` ("The trust now manages…" after a sentence naming the trust)."""
-        if not wanted:
+    def _coverage(self, wanted: dict[str, float], sentence: SentenceHit, previous: SentenceHit | None) -> float:
+        """Share of the question's terms in the sentence, each weighted by its rarity; terms only its
+        predecessor in the passage holds count at ``context_weight`` ("The trust now manages…" after a
+        sentence naming the trust)."""
+        total = sum(wanted.values())
+        if not total:
             return 0.0
-        own = wanted & _terms(sentence.text)
-        context: frozenset[str] = frozenset()
+        own = wanted.keys() & _terms(sentence.text)
+        context: set[str] = set()
         if self.settings.context_weight and previous is not None:
-            context = (wanted & _terms(previous.text)) - own
-        return (len(own) + self.settings.context_weight * len(context)) / len(wanted)
+            context = (wanted.keys() & _terms(previous.text)) - own
+        return (sum(wanted[t] for t in own) + self.settings.context_weight * sum(wanted[t] for t in context)) / total
 
     @staticmethod
     def evidence(hits: Hits, scored: list[Scored]) -> Evidence:
@@ -188,7 +193,9 @@ class ExtractiveAnswerer(Answerer):
         (in place) so that every item can be cited.
         """
         kinds = ("list", "table")
-        anchor = next((x for x in scored[:8] if x.sentence.passage.kind in kinds), None)
+        anchor = next(
+            (x for x in scored[:8] if x.sentence.passage.kind in kinds and x.rank < self.settings.list_anchor_rank), None
+        )
         if anchor is None:
             return []
         rank_of = {p.id: i for i, p in enumerate(passages)}
@@ -250,4 +257,20 @@ class ExtractiveAnswerer(Answerer):
         if not chosen:
             return Answer(question, REFUSAL_TEXT, [], "refused", hits.query, passages=passages[:3])
         body, citations = self.compose(hits.query, chosen, passages)
+        missing = self.missing(hits, scored)
+        if missing is not None:
+            text = f"{missing.statement} Nearest in the reports:\n{body}"
+            return Answer(question, text, citations, "partial", hits.query, missing=missing.what, passages=passages)
         return Answer(question, body, citations, "answered", hits.query, passages=passages)
+
+    def missing(self, hits: Hits, scored: list[Scored]) -> Missing | None:
+        """What the question asks for that the best sentences do not state (None when they do)."""
+        if not self.settings.near_miss:
+            return None
+        best = [x for x in scored if self.quotable(x.sentence)][: self.settings.near_miss_sentences]
+        pairs = []
+        for x in best:
+            sentences = hits.sentences_of(x.sentence.passage)
+            position = x.sentence.position
+            pairs.append((x.sentence, sentences[position - 1] if position > 0 else None))
+        return unmet(hits.query, pairs, hits.unknown_terms, hits.term_weights)

@@ -19,7 +19,7 @@ from assistant.passage import Passage
 
 TokenCounter = Callable[[str], int]
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-Z0-9“\"‘(£])")
-_CONTENT_KINDS = ("para", "bullet", "row", "caption", "quote", "footnote")
+_CONTENT_KINDS = ("title", "para", "bullet", "row", "caption", "quote", "footnote")
 
 
 @dataclass

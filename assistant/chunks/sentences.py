@@ -8,9 +8,56 @@ from dataclasses import dataclass
 
 from assistant.passage import Passage
 
-# A sentence ends at . ! ? — but not after a list number such as "1." or "3.2." ("1.1. Explore options…").
-_SENTENCE_END = re.compile(r"(?<![\s|]\d\.)(?<![\s|]\d\d\.)(?<!\d\.\d\.)(?<!\d\.\d\d\.)(?<=[.!?])[”’\"]?\s+(?=[A-Z0-9“\"‘(£])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?P<quote>[”’\"]?)\s+(?=[A-Z0-9“\"‘(£])")
+_LAST_WORD = re.compile(r"(\S+)[.!?][”’\"]?$")
+_LIST_NUMBER = re.compile(r"^\(?\d{1,2}(?:\.\d{1,2})*$")
+ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "vs",
+        "cf",
+        "no",
+        "nos",
+        "approx",
+        "dr",
+        "mr",
+        "mrs",
+        "ms",
+        "st",
+        "prof",
+        "fig",
+        "figs",
+        "p",
+        "pp",
+        "c",
+        "ca",
+        "al",
+        "ed",
+        "eds",
+        "vol",
+        "op",
+        "para",
+        "paras",
+    ]
+)
 MIN_CHARS = 12
+
+
+def sentence_cuts(line: str) -> list[int]:
+    """Where sentences end in one line: after . ! ? and a space before a capital or digit — but not after a
+    list number ("1.", "3.2."), an abbreviation ("e.g.", "Dr.") or an initial ("N. Watson")."""
+    cuts = []
+    for match in _SENTENCE_END.finditer(line):
+        word = _LAST_WORD.search(line[: match.start()])
+        token = word.group(1).lstrip('(“"‘') if word else ""
+        if _LIST_NUMBER.match(token) or token.lower().rstrip(".") in ABBREVIATIONS:
+            continue
+        if len(token) == 1 and token.isupper():
+            continue
+        cuts.append(match.start() + len(match.group("quote")))
+    return cuts
 
 
 @dataclass(frozen=True)
@@ -32,7 +79,7 @@ def split_passage(position: int, passage: Passage) -> list[Sentence]:
         offset += len(line) + 1
         if not line.strip():
             continue
-        cuts = [0] + [m.start() for m in _SENTENCE_END.finditer(line)] + [len(line)]
+        cuts = [0, *sentence_cuts(line), len(line)]
         for a, b in itertools.pairwise(cuts):
             piece = line[a:b]
             stripped = piece.strip()

@@ -174,7 +174,7 @@ def footnote_blocks(footnotes: dict[int, str], blocks: list[Block]) -> list[Bloc
     for block in blocks:
         for n in block.footnotes:
             page_of.setdefault(n, block.page)
-    out = [Block(kind="title", text=FOOTNOTES)]
+    out = [Block(kind="heading", text=FOOTNOTES, level=1)]
     for n, text in sorted(footnotes.items()):
         page = page_of.get(n, 0)
         out.append(Block(kind="footnote", text=f"Footnote {n}: {collapse_spaces(text)}", page=page, page_end=page))

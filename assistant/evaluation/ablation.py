@@ -39,7 +39,7 @@ RULES = (
     Rule("continuation sentences", "answers", {"continuation": False}),
     Rule("list answers", "answers", {"list_answers": False}),
     Rule("lead sentences from the best passage", "answers", {"lead_sentences": 1}),
-    Rule("unknown-name refusal", "answers", {"unknown_name_cosine": 0.0}),
+    Rule("near misses: what is asked and not stated", "answers", {"near_miss": False}),
     Rule("full-coverage refusal floor", "answers", {"full_coverage_cosine": 1.0}),
 )
 

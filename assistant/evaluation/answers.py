@@ -51,7 +51,9 @@ def honest(q: Question, answer: Answer) -> bool:
     question when refused."""
     if answer.refused:
         return True
-    if q.near_miss and answer.partial:
+    if answer.partial and q.off_topic:
+        return True
+    if answer.partial:
         named = fold(answer.missing)
         return any(fold(term) in named for term in q.missing)
     return False
@@ -75,6 +77,7 @@ def summarise_answers(rows: list[dict[str, Any]]) -> dict[str, float]:
         "false_partials": _rate([r["state"] == "partial" for r in answerable]),
         "near_miss_honest": _rate([r["honest"] for r in near]),
         "off_topic_refused": _rate([r["refused"] for r in off_topic]),
+        "off_topic_honest": _rate([r["honest"] for r in off_topic]),
         "repeated_sentence_answers": float(sum(r["repeats"] for r in rows)),
         "followup_evidence_top5": _rate([r["followup_top5"] for r in followups]),
         "standalone_left_alone": _rate([not r["rewritten"] for r in standalone]),

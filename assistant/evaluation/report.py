@@ -31,6 +31,7 @@ ANSWER_NAMES = {
     "false_partials": "Answerable questions answered as partial",
     "near_miss_honest": "Near misses answered honestly",
     "off_topic_refused": "Off-topic questions refused",
+    "off_topic_honest": "Off-topic questions refused or answered as partial",
     "repeated_sentence_answers": "Answers repeating a sentence",
     "followup_evidence_top5": "Follow-ups with the evidence in the top 5",
     "standalone_left_alone": "Stand-alone questions not rewritten",

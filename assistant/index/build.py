@@ -24,10 +24,10 @@ from assistant.corpus.manifest import corpus_fingerprint
 from assistant.errors import CorpusError
 from assistant.index import store
 from assistant.index.embedder import Embedder
-from assistant.passage import Passage
+from assistant.passage import Passage, searchable
 
 # Bump when chunking or what is embedded changes: existing indexes then count as stale.
-PIPELINE_VERSION = 8
+PIPELINE_VERSION = 9
 Notify = Callable[[str], None]
 
 
@@ -52,7 +52,7 @@ def chunking(settings: Settings, embedder: Embedder) -> ChunkSettings:
 def sentence_embed_text(passage: Passage, sentence: Sentence) -> str:
     """A sentence as the embedder sees it: the nearest heading, then the sentence."""
     heading = passage.section.split(" › ")[-1] if passage.section else passage.title
-    return f"{heading}: {sentence.text}"
+    return f"{heading}: {searchable(sentence.text)}"
 
 
 def text_key(text: str) -> str:

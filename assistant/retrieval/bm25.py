@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 
 _WORD = re.compile(r"[a-z0-9]+")
-# Words that say nothing about which passage answers: question words, and the corpus' own subject.
+# Words that say nothing about which passage answers: English function words and question words. Words
+# common in one library ("mutual" here) are not listed: inverse document frequency weighs them down.
 _QUIET = frozenset(
     [
         "a",
@@ -72,10 +74,6 @@ _QUIET = frozenset(
         "said",
         "mean",
         "meant",
-        "report",
-        "reports",
-        "mutual",
-        "mutuals",
     ]
 )
 
@@ -106,13 +104,26 @@ class BM25Index:
         self._retriever.index(tokens, show_progress=False)
         self.size = len(texts)
         self.terms = [content_terms(t, self._stemmer) for t in texts]
+        frequency: dict[str, int] = {}
+        for terms in self.terms:
+            for term in terms:
+                frequency[term] = frequency.get(term, 0) + 1
+        n = max(1, self.size)
+        self.idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for t, f in frequency.items()}
+        self.unseen_idf = math.log((n + 0.5) / 0.5 + 1.0)
+
+    def weights(self, terms: set[str]) -> dict[str, float]:
+        """Inverse document frequency of each term (rare terms say more about which passage answers)."""
+        return {t: self.idf.get(t, self.unseen_idf) for t in terms}
 
     def coverage(self, query: str) -> tuple[set[str], list[float]]:
-        """Share of the query's content terms each passage contains."""
+        """Share of the query's content terms each passage contains, each term weighted by its rarity."""
         wanted = content_terms(query, self._stemmer)
         if not wanted:
             return wanted, [0.0] * self.size
-        return wanted, [len(wanted & have) / len(wanted) for have in self.terms]
+        weight = self.weights(wanted)
+        total = sum(weight.values())
+        return wanted, [sum(weight[t] for t in wanted & have) / total for have in self.terms]
 
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         """(passage position, score) best first; only passages sharing a term with the query."""

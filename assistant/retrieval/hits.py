@@ -37,6 +37,7 @@ class Hits:
     vector: np.ndarray = field(repr=False)  # the query's embedding
     neighbours: dict[str, list[Passage]] = field(default_factory=dict)  # passage id → its section, in order
     unknown_terms: tuple[str, ...] = ()  # name words of the query that no document of the library contains
+    term_weights: dict[str, float] = field(default_factory=dict)  # the query's content terms and their rarity
 
     def sentences_of(self, passage: Passage) -> list[SentenceHit]:
         return self.sentences.get(passage.id, [])

@@ -27,7 +27,7 @@ from assistant.retrieval.hits import Hits, SentenceHit
 from assistant.retrieval.recommendations import asks_for_recommendation, recommending
 
 NEIGHBOURS = 4  # passages either side of a retrieved one that may continue its section (a long list)
-_NAME = re.compile(r"\b[A-Z][\w-]*")
+_NAME = re.compile(r"\b[A-Z][\w.-]*[\w-]|\b[A-Z]\b")
 
 _DEFINITION_CUE = re.compile(
     r"^\s*(?:what(?:'s|\s+is|\s+are|\s+was|\s+does|\s+do)\b|define\b|definition\b|meaning\b|who\s+is\b)|\b(?:mean|means|stand for|stands for|defined)\b",
@@ -117,6 +117,7 @@ class HybridRetriever:
         self.bm25 = BM25Index([p.embed_text for p in passages])
         self.glossary: Glossary = build_glossary(passages)
         texts = [p.embed_text for p in passages if not p.section.endswith("Bibliography")]
+        texts += [" ".join((d.title, *d.aliases, d.authors, d.publisher)) for d in documents.values()]
         self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
 
     def _starts_line(self, sentence: Sentence) -> bool:
@@ -282,4 +283,5 @@ class HybridRetriever:
             neighbours[passage.id] = section
         names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
         unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
-        return Hits(query, results, sentences, vector, neighbours, unknown)
+        weights = self.bm25.weights(content_terms(query))
+        return Hits(query, results, sentences, vector, neighbours, unknown, weights)
