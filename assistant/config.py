@@ -69,7 +69,9 @@ class RetrievalSettings:
     definition_boost: float = 0.3  # "what is X?" prefers the glossary entry for X
     document_boost: float = 0.15  # "what does the GOV.UK page say…" prefers the document named (manifest aliases)
     recommendation_boost: float = 0.4  # "should…?" prefers passages that recommend
+    about_boost: float = 0.3  # "who wrote the report?" prefers front matter and short describing documents
     acronym_expansion: bool = True  # PCN ↔ Primary Care Network, mined from the documents
+    decompose: bool = True  # "X versus Y", "who did A and who did B": each part searched as well
     expand_dense: bool = True
 
 
@@ -90,6 +92,7 @@ class AnswerSettings:
     lead_margin: float = 0.4  # ... within this of the best sentence
     type_weight: float = 0.2  # holds what the question asks for: a figure, a date, a name
     recommendation_weight: float = 0.4  # "should…?" is answered by a recommendation
+    about_weight: float = 0.2  # "who wrote the report?" is answered from front matter
     signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
     continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
     list_answers: bool = True  # a list question gets the list the best passage belongs to

@@ -68,9 +68,13 @@ _CAPTION = re.compile(r"^\s*(?:Figure|Table|Box|Chart|Diagram|Source)\s*\d*\s*[:
 _SOURCE_ONLY = re.compile(r"https?://|www\.|\bquoted in\b|\(\d{4}\)|\bMore information\b", re.IGNORECASE)
 _SIGNPOST = re.compile(
     r"^\s*(?:[^:|]{0,60}:\s*)?(?:please refer|(?:the|this) (?:below|following) (?:model|figure|table|diagram|section|chapter)|"
-    r"the aim of this (?:section|chapter)|this (?:section|chapter|report) (?:outlines|sets out|describes|covers|presents|"
-    r"investigates|introduces|is organised))",
+    r"the aim of this (?:section|chapter)|this (?:section|chapter|report|paper|document|appendix) (?:outlines|sets out|describes|covers|presents|"
+    r"investigates|introduces|is organised|is structured|is divided|provides|gives|summarises|contains)|"
+    r"(?:appendix|annex|chapter|section|part)\s+[\w.]+\.?\s+(?:provides|gives|sets out|outlines|describes|presents|shows|summarises|contains|covers)\b)",
     re.IGNORECASE,
+)
+_ASKS_STRUCTURE = re.compile(
+    r"\b(?:chapters?|sections?|structure[ds]?|organi[sz]ed|contents|appendix|appendices|parts?|outline)\b", re.IGNORECASE
 )
 _LEANS_BACK = re.compile(r"^\s*(?:They|This|These|Those|It|Such|However|As a result|Therefore|Instead)\b")
 _MINOR = {"of", "and", "the", "for", "in", "a", "an", "to", "on", "at", "with", "&", "–", "-"}
@@ -114,6 +118,11 @@ def supplies(sentence: str, wanted: Wants, question: str = "") -> bool:
     if wanted is Wants.TIME:
         return bool(_TIME.search(body))
     return False
+
+
+def asks_about_structure(question: str) -> bool:
+    """The question is about how a document is organised: its outline is then the answer, not a signpost."""
+    return bool(_ASKS_STRUCTURE.search(question))
 
 
 def is_signpost(sentence: str) -> bool:

@@ -19,6 +19,7 @@ from assistant.answers.specifics import Missing, unmet
 from assistant.answers.types import REFUSAL_TEXT, Answer, Citation
 from assistant.config import AnswerSettings
 from assistant.passage import Passage
+from assistant.retrieval.about import asks_about_document
 from assistant.retrieval.bm25 import content_terms
 from assistant.retrieval.hits import Hits, SentenceHit
 from assistant.retrieval.recommendations import asks_for_recommendation, labelled
@@ -79,6 +80,8 @@ class ExtractiveAnswerer(Answerer):
         wanted = hits.term_weights or dict.fromkeys(_terms(query), 1.0)
         kind = cues.wants(query)
         recommending = {p.id for p in passages if p.extra.get("recommends")} if asks_for_recommendation(query) else set()
+        front = {p.id for p in passages if p.extra.get("front")} if s.about_weight and asks_about_document(query) else set()
+        outline_penalty = 0.0 if cues.asks_about_structure(query) else s.signpost_penalty
         scored: list[Scored] = []
         best = passages[0].score if passages else 0.0
         for rank, passage in enumerate(passages):
@@ -93,10 +96,12 @@ class ExtractiveAnswerer(Answerer):
                     score -= 0.15
                 if kind is not cues.Wants.ANY and s.type_weight and cues.supplies(sentence.text, kind, query):
                     score += s.type_weight  # "how many…" is answered by a sentence with a figure in it
-                if s.signpost_penalty and cues.is_signpost(sentence.text):
-                    score -= s.signpost_penalty
+                if outline_penalty and cues.is_signpost(sentence.text):
+                    score -= outline_penalty
                 if recommending and s.recommendation_weight and self._recommends(sentence, recommending):
                     score += s.recommendation_weight
+                if passage.id in front:
+                    score += s.about_weight
                 scored.append(Scored(sentence, rank, score, sentence.cosine, coverage))
         scored.sort(key=lambda x: -x.score)
         return scored

@@ -59,6 +59,12 @@ def honest(q: Question, answer: Answer) -> bool:
     return False
 
 
+def borrowed(question: str, query: str) -> bool:
+    """The query searched holds words the question does not: it was read with an earlier topic."""
+    asked = set(re.findall(r"[a-z0-9]+", question.casefold()))
+    return any(w not in asked for w in re.findall(r"[a-z0-9]+", query.casefold()))
+
+
 def _rate(values: list[bool]) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
@@ -80,7 +86,7 @@ def summarise_answers(rows: list[dict[str, Any]]) -> dict[str, float]:
         "off_topic_honest": _rate([r["honest"] for r in off_topic]),
         "repeated_sentence_answers": float(sum(r["repeats"] for r in rows)),
         "followup_evidence_top5": _rate([r["followup_top5"] for r in followups]),
-        "standalone_left_alone": _rate([not r["rewritten"] for r in standalone]),
+        "standalone_left_alone": _rate([not r["borrowed"] for r in standalone]),
         "citation_span_integrity": _rate([r["spans_intact"] for r in rows]),
         "ask_p50_ms": round(percentile(times, 50), 2) if times else 0.0,
         "ask_p95_ms": round(percentile(times, 95), 2) if times else 0.0,
@@ -117,6 +123,7 @@ def _row(assistant: Any, q: Question) -> dict[str, Any]:
         "followup_top5": followup_top5,
         "standalone": q.standalone,
         "rewritten": answer.rewritten,
+        "borrowed": borrowed(q.question, answer.query),
         "ms": ms,
         "query": answer.query,
     }

@@ -10,6 +10,7 @@ aliases is preferred. Reciprocal rank fusion remains available (``method="rrf"``
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 from typing import Any
@@ -21,7 +22,9 @@ from assistant.config import RetrievalSettings
 from assistant.corpus import Document
 from assistant.index.embedder import Embedder
 from assistant.passage import Passage
+from assistant.retrieval.about import asks_about_document, front_matter
 from assistant.retrieval.bm25 import BM25Index, content_terms
+from assistant.retrieval.decompose import parts
 from assistant.retrieval.glossary import Glossary, build_glossary
 from assistant.retrieval.hits import Hits, SentenceHit
 from assistant.retrieval.recommendations import asks_for_recommendation, recommending
@@ -101,6 +104,7 @@ class HybridRetriever:
         self.by_id = {p.id: i for i, p in enumerate(passages)}
         self.is_reference = [p.kind == "footnote" or p.section.endswith("Bibliography") for p in passages]
         self.is_recommendation = recommending(passages)
+        self.is_front = front_matter(passages, documents)
         self.passage_matrix = vectors.reconstruct_n(0, vectors.ntotal)
         self.sentence_matrix = (
             sentence_vectors.reconstruct_n(0, sentence_vectors.ntotal)
@@ -167,6 +171,9 @@ class HybridRetriever:
         if f.recommendation_boost and asks_for_recommendation(query):
             for c in scores:
                 scores[c] += f.recommendation_boost * self.is_recommendation[c]
+        if f.about_boost and asks_about_document(query):
+            for c in scores:
+                scores[c] += f.about_boost * self.is_front[c]
         if f.definition_boost and _DEFINITION_CUE.search(query):
             lowered = f" {_fold(query)} "
             for c in scores:
@@ -201,10 +208,9 @@ class HybridRetriever:
     def search(self, query: str, k: int = 5) -> list[Passage]:
         return self.retrieve(query, k).passages
 
-    def retrieve(self, query: str, k: int = 5) -> Hits:
-        """The k best passages for ``query`` with their sentences scored, their sections and the query vector."""
+    def _rank(self, query: str, n: int) -> tuple[list[tuple[int, float, dict[str, Any]]], np.ndarray]:
+        """Candidates for one query, best first: (position, score, signals), and the query vector."""
         expanded = self.expand(query)
-        n = max(self.settings.candidates, 4 * k)
         # the embedder understands plain words itself; it gets the acronym expansions only
         vector = self.embed_query(self.expand(query, plain_words=False) if self.settings.expand_dense else query)
         dense = self.dense(vector, n)
@@ -219,33 +225,53 @@ class HybridRetriever:
         else:
             candidates = {i for i, _ in dense} | {i for i, _ in by_sentence[:n]} | {i for i, _ in lexical}
             fused = self._score(sorted(candidates), vector, expanded, dict(lexical))
-        dense_score = dict(dense)
-        sentence_best = dict(by_sentence)
-        bm25_score = dict(lexical)
-        order = sorted(fused, key=lambda i: (-fused[i], i))
+        dense_score, sentence_best, bm25_score = dict(dense), dict(by_sentence), dict(lexical)
+        ranked = []
+        for i in sorted(fused, key=lambda i: (-fused[i], i)):
+            signals = {
+                "dense": max(dense_score.get(i, 0.0), sentence_best.get(i, 0.0)),
+                "bm25": bm25_score.get(i, 0.0),
+                "expanded_query": expanded,
+            }
+            ranked.append((i, fused[i], signals))
+        return ranked, vector
+
+    def retrieve(self, query: str, k: int = 5) -> Hits:
+        """The k best passages for ``query`` with their sentences scored, their sections and the query vector.
+
+        A question about two things ("X versus Y") is also searched part by part; the results take turns, so
+        the best passages for each part are among the k.
+        """
+        n = max(self.settings.candidates, 4 * k)
+        ranked, vector = self._rank(query, n)
+        vectors = [vector]
+        subqueries = parts(query) if self.settings.decompose else []
+        if subqueries:
+            lists = [ranked]
+            for sub in subqueries:
+                sub_ranked, sub_vector = self._rank(sub, n)
+                lists.append(sub_ranked)
+                vectors.append(sub_vector)
+            ranked = [item for row in itertools.zip_longest(*lists) for item in row if item is not None]
         results: list[Passage] = []
         positions: list[int] = []
         placed: set[str] = set()
-        for candidate in order:
-            position, passage = candidate, self.passages[candidate]
-            extra: dict[str, Any] = {
-                "dense": max(dense_score.get(position, 0.0), sentence_best.get(position, 0.0)),
-                "bm25": bm25_score.get(position, 0.0),
-                "expanded_query": expanded,
-            }
+        for position, score, signals in ranked:
+            passage = self.passages[position]
+            extra = dict(signals)
             if passage.duplicate_of and passage.duplicate_of in self.by_id:
-                primary_position = self.by_id[passage.duplicate_of]
-                extra["dense"] = max(extra["dense"], dense_score.get(primary_position, 0.0))
-                position, passage = primary_position, self.passages[primary_position]
+                position = self.by_id[passage.duplicate_of]
+                passage = self.passages[position]
             if passage.id in placed:
                 continue
             placed.add(passage.id)
             extra["recommends"] = self.is_recommendation[position]
+            extra["front"] = self.is_front[position]
             positions.append(position)
-            results.append(replace(passage, score=round(fused[candidate], 6), extra=extra))
+            results.append(replace(passage, score=round(score, 6), extra=extra))
             if len(results) >= k:
                 break
-        return self._hits(query, results, positions, vector)
+        return self._hits(query, results, positions, np.vstack(vectors))
 
     def _hits(self, query: str, results: list[Passage], positions: list[int], vector: np.ndarray) -> Hits:
         sentences: dict[str, list[SentenceHit]] = {}
@@ -255,7 +281,8 @@ class HybridRetriever:
             if passage.id in sentences:
                 return
             rows = self.sentences_of[position]
-            cosines = self.sentence_matrix[rows] @ vector[0] if rows else []
+            # the best match to the question or to any of its parts
+            cosines = (self.sentence_matrix[rows] @ vector.T).max(axis=1) if rows else []
             sentences[passage.id] = [
                 SentenceHit(
                     passage=passage,
@@ -284,4 +311,4 @@ class HybridRetriever:
         names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
         unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
         weights = self.bm25.weights(content_terms(query))
-        return Hits(query, results, sentences, vector, neighbours, unknown, weights)
+        return Hits(query, results, sentences, vector[:1], neighbours, unknown, weights)
