@@ -25,7 +25,6 @@ from assistant.retrieval.hits import Hits, SentenceHit
 from assistant.retrieval.recommendations import asks_for_recommendation, labelled
 
 REDUNDANT = 0.8
-INTRO_ITEMS = 4
 
 
 def _introduces(text: str) -> bool:
@@ -164,7 +163,7 @@ class ExtractiveAnswerer(Answerer):
             chosen.append(candidate)
         if s.continuation:
             chosen = self._add_continuations(chosen, hits)
-        return self._complete_introductions(chosen, hits)
+        return self._complete_introductions(chosen, hits, passages)
 
     def _add_continuations(self, chosen: list[Scored], hits: Hits) -> list[Scored]:
         """A chosen sentence followed by one that leans back on it ("They pointed out that…") brings it along:
@@ -180,15 +179,32 @@ class ExtractiveAnswerer(Answerer):
                 out.append(Scored(nxt, x.rank, x.score, x.cosine, x.coverage))
         return out
 
-    def _complete_introductions(self, chosen: list[Scored], hits: Hits) -> list[Scored]:
-        """A chosen sentence ending in ":" means nothing without what it introduces: add the items that follow."""
+    def _complete_introductions(self, chosen: list[Scored], hits: Hits, passages: list[Passage]) -> list[Scored]:
+        """A chosen sentence ending in ":" means nothing without what it introduces: add the items that follow,
+        on into the next passages of the same section when the list runs on (they join ``passages``)."""
         out = list(chosen)
         for x in chosen:
             if not _introduces(x.sentence.text):
                 continue
-            following = hits.sentences_of(x.sentence.passage)[x.sentence.position + 1 :]
-            items = [f for f in following if f.starts_line and self.quotable(f)][:INTRO_ITEMS]
-            out.extend(Scored(i, x.rank, x.score, x.cosine, x.coverage) for i in items if all(i is not c.sentence for c in out))
+            section = hits.neighbours.get(x.sentence.passage.id, [x.sentence.passage])
+            ids = [p.id for p in section]
+            start = ids.index(x.sentence.passage.id) if x.sentence.passage.id in ids else 0
+            items: list[tuple[SentenceHit, Passage]] = []
+            for passage in section[start:]:
+                following = hits.sentences_of(passage)
+                if passage.id == x.sentence.passage.id:
+                    following = following[x.sentence.position + 1 :]
+                lines = [f for f in following if f.starts_line and self.quotable(f)]
+                if passage.id != x.sentence.passage.id and (not lines or passage.kind not in ("list", "table")):
+                    break  # the list ended with the passage
+                items += [(f, passage) for f in lines]
+            rank_of = {p.id: i for i, p in enumerate(passages)}
+            for item, passage in items[: self.settings.max_list_items]:
+                if passage.id not in rank_of:
+                    rank_of[passage.id] = len(passages)
+                    passages.append(passage)
+                if all(item is not c.sentence for c in out):
+                    out.append(Scored(item, rank_of[passage.id], x.score, x.cosine, x.coverage))
         return out
 
     def _list_answer(self, scored: list[Scored], passages: list[Passage], hits: Hits) -> list[Scored]:

@@ -30,6 +30,7 @@ from assistant.retrieval.hits import Hits, SentenceHit
 from assistant.retrieval.recommendations import asks_for_recommendation, recommending
 
 NEIGHBOURS = 4  # passages either side of a retrieved one that may continue its section (a long list)
+NAMED_PASSAGES = 60  # a document named in the question brings this many of its passages into the running
 _NAME = re.compile(r"\b[A-Z][\w.-]*[\w-]|\b[A-Z]\b")
 
 _DEFINITION_CUE = re.compile(
@@ -113,6 +114,9 @@ class HybridRetriever:
         )
         self.cited_by = _citing_passages(passages)
         self.aliases = _alias_patterns(documents)
+        self.of_document: dict[str, list[int]] = {}
+        for i, p in enumerate(passages):
+            self.of_document.setdefault(p.doc_id, []).append(i)
         self.glossary_terms = [_fold(p.text.split(":", 1)[0]) if p.kind == "glossary" else "" for p in passages]
         self.sentences_of: list[list[int]] = [[] for _ in passages]
         for i, sentence in enumerate(self.sentences):
@@ -224,6 +228,9 @@ class HybridRetriever:
             )
         else:
             candidates = {i for i, _ in dense} | {i for i, _ in by_sentence[:n]} | {i for i, _ in lexical}
+            if self.settings.document_boost:  # a document named in the question competes with all its passages
+                named = {doc_id for doc_id, pattern in self.aliases.items() if pattern.search(query)}
+                candidates |= {i for doc_id in named for i in self.of_document.get(doc_id, [])[:NAMED_PASSAGES]}
             fused = self._score(sorted(candidates), vector, expanded, dict(lexical))
         dense_score, sentence_best, bm25_score = dict(dense), dict(by_sentence), dict(lexical)
         ranked = []
