@@ -91,6 +91,7 @@ class AnswerSettings:
     lead_sentences: int = 3  # up to this many from the best passage ...
     lead_margin: float = 0.4  # ... within this of the best sentence
     type_weight: float = 0.2  # holds what the question asks for: a figure, a date, a name
+    direct_weight: float = 0.2  # ... of the very thing asked about (the figure of staff at Granta)
     recommendation_weight: float = 0.4  # "should…?" is answered by a recommendation
     about_weight: float = 0.2  # "who wrote the report?" is answered from front matter
     signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
@@ -98,9 +99,9 @@ class AnswerSettings:
     list_answers: bool = True  # a list question gets the list the best passage belongs to
     list_anchor_rank: int = 8  # ... when that list is in one of this many best passages
     near_miss: bool = True  # a figure, date, name, year or place asked for and not stated → a partial answer
-    near_miss_sentences: int = 8  # the best sentences searched for what is asked
+    near_miss_sentences: int = 12  # the best sentences searched for what is asked
     refusal_min_cosine: float = 0.40  # below this no sentence is close enough to answer (dev trade-off in README)
-    full_coverage_cosine: float = 0.35  # enough when one sentence holds every term of the question
+    full_coverage_cosine: float = 0.25  # enough when one sentence holds every term of the question
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from assistant.answers.safety import looks_unsafe
 
 _LIST_CUE = re.compile(
     r"^\s*(?:list|name)\b|^\s*what\s+(?:are|were)\s+the\b|\b(?:main|key|three|four|five|all the)\s+\w+s\b|"
-    r"\bwhat\s+(?:did|does|do)\b.*\binclude\b|\b(?:pros and cons|advantages and disadvantages)\b",
+    r"\bwhat\s+(?:did|does|do)\b.*\binclude\b|\b(?:\w+s\s+and\s+\w+s)\s+of\b",
     re.IGNORECASE,
 )
 # "Which areas…", "which service areas…" ask for several; "which organisation is…" asks for one.
@@ -38,7 +38,9 @@ _PERSON_CUE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<=\s)[A-Z][a-z]+[A-Za-z-]*")
-_TIME_CUE = re.compile(r"^\s*when\b|\bwhat\s+(?:year|date|period|moment)\b|\bby\s+when\b|\bkey moment\b", re.IGNORECASE)
+_TIME_CUE = re.compile(
+    r"^\s*when\b|\bwhat\s+(?:year|date|month|period|moment|time)\b|\bby\s+when\b|\bhow\s+soon\b", re.IGNORECASE
+)
 _LABEL = re.compile(r"^\s*(?:[^|]*\|\s*)?(?:Footnote\s+\d+:|Recommendation\s+\d+:|\d+(?:\.\d+)*\.?\s)?")  # owner | 10.2.
 _FIGURE = re.compile(r"(?<![\w-])[£$€]?\d[\d,.]*(?:%|bn|m|k)?(?![\w-])|£|%")
 _NUMBER_WORD = re.compile(
@@ -74,7 +76,7 @@ _SIGNPOST = re.compile(
     re.IGNORECASE,
 )
 _ASKS_STRUCTURE = re.compile(
-    r"\b(?:chapters?|sections?|structure[ds]?|organi[sz]ed|contents|appendix|appendices|parts?|outline)\b", re.IGNORECASE
+    r"\b(?:chapters?|sections?|structure[ds]?|organi[sz]ed|contents|appendix|appendices)\b", re.IGNORECASE
 )
 _LEANS_BACK = re.compile(r"^\s*(?:They|This|These|Those|It|Such|However|As a result|Therefore|Instead)\b")
 _MINOR = {"of", "and", "the", "for", "in", "a", "an", "to", "on", "at", "with", "&", "–", "-"}
@@ -156,7 +158,7 @@ def answer_worthy(text: str) -> bool:
     if stripped.endswith("?") or looks_unsafe(stripped):
         return False
     words = [w for w in stripped.split() if any(ch.isalpha() for ch in w)]
-    if len(words) < 4:
+    if len(words) < 2 or len(stripped.split()) < 3:  # "Published 4 November 2019" says something; "See below" does not
         return False
     return not _is_header_row(stripped, max_words=2, figures=True)
 

@@ -9,22 +9,39 @@ retrieved is close enough it says the reports don't cover the question.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from assistant.answers import cues
 from assistant.answers.base import Answerer, register
 from assistant.answers.refusal import Evidence, RefusalPolicy
-from assistant.answers.specifics import Missing, unmet
+from assistant.answers.specifics import Missing, gives, read_question, unmet
 from assistant.answers.types import REFUSAL_TEXT, Answer, Citation
 from assistant.config import AnswerSettings
 from assistant.passage import Passage
-from assistant.retrieval.about import asks_about_document
+from assistant.retrieval.about import asks_about_document, describes_itself
 from assistant.retrieval.bm25 import content_terms
 from assistant.retrieval.hits import Hits, SentenceHit
 from assistant.retrieval.recommendations import asks_for_recommendation, labelled
 
 REDUNDANT = 0.8
+
+
+def _folded(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9%£]+", text.casefold()))
+
+
+def _distinct(chosen: list[Scored]) -> list[Scored]:
+    """No sentence twice: the same words in two documents (a report and its summary page) are quoted once,
+    from the first (best) of them; the passage still says where else they appear."""
+    out: list[Scored] = []
+    for x in chosen:
+        text = _folded(x.sentence.text)
+        if any(text == _folded(y.sentence.text) or (len(text) > 40 and text in _folded(y.sentence.text)) for y in out):
+            continue
+        out.append(x)
+    return out
 
 
 def _introduces(text: str) -> bool:
@@ -54,6 +71,7 @@ class ExtractiveAnswerer(Answerer):
         self.settings = settings or AnswerSettings()
         s = self.settings
         self.refusal = RefusalPolicy(s.refusal_min_cosine, s.full_coverage_cosine)
+        self._outline = False  # the question being answered asks how a document is organised
 
     # ---- what a sentence can do ----------------------------------------------------------------------
 
@@ -61,9 +79,12 @@ class ExtractiveAnswerer(Answerer):
     def _structure(s: SentenceHit) -> bool:
         return cues.is_structure(s.text, starts_line=s.starts_line, glossary=s.passage.kind == "glossary")
 
-    def quotable(self, s: SentenceHit, wanted: cues.Wants = cues.Wants.ANY) -> bool:
-        """Can be a sentence of the answer: content, not structure (a by-line may answer "who…")."""
+    def quotable(self, s: SentenceHit, wanted: cues.Wants = cues.Wants.ANY, outline: bool = False) -> bool:
+        """Can be a sentence of the answer: content, not structure (a by-line may answer "who…"), and not the
+        document's outline ("This section presents…") unless the question asks how it is organised."""
         if not cues.answer_worthy(s.text):
+            return False
+        if not outline and self.settings.signpost_penalty and cues.is_signpost(s.text):
             return False
         return not self._structure(s) or (wanted is cues.Wants.PERSON and cues.is_heading_like(s.text))
 
@@ -78,8 +99,10 @@ class ExtractiveAnswerer(Answerer):
         query = hits.query
         wanted = hits.term_weights or dict.fromkeys(_terms(query), 1.0)
         kind = cues.wants(query)
+        asked = read_question(query)
         recommending = {p.id for p in passages if p.extra.get("recommends")} if asks_for_recommendation(query) else set()
-        front = {p.id for p in passages if p.extra.get("front")} if s.about_weight and asks_about_document(query) else set()
+        about = s.about_weight and asks_about_document(query)
+        front = {p.id for p in passages if p.extra.get("front") or describes_itself(p.text)} if about else set()
         outline_penalty = 0.0 if cues.asks_about_structure(query) else s.signpost_penalty
         scored: list[Scored] = []
         best = passages[0].score if passages else 0.0
@@ -95,12 +118,14 @@ class ExtractiveAnswerer(Answerer):
                     score -= 0.15
                 if kind is not cues.Wants.ANY and s.type_weight and cues.supplies(sentence.text, kind, query):
                     score += s.type_weight  # "how many…" is answered by a sentence with a figure in it
+                    if s.direct_weight and gives(query, asked, sentence, sentences[j - 1] if j > 0 else None, wanted):
+                        score += s.direct_weight  # ... above all one giving the figure of what was asked about
                 if outline_penalty and cues.is_signpost(sentence.text):
                     score -= outline_penalty
                 if recommending and s.recommendation_weight and self._recommends(sentence, recommending):
                     score += s.recommendation_weight
                 if passage.id in front:
-                    score += s.about_weight
+                    score += s.about_weight * (1 + describes_itself(sentence.text))
                 scored.append(Scored(sentence, rank, score, sentence.cosine, coverage))
         scored.sort(key=lambda x: -x.score)
         return scored
@@ -131,7 +156,8 @@ class ExtractiveAnswerer(Answerer):
     def select(self, question: str, scored: list[Scored], passages: list[Passage], hits: Hits) -> list[Scored]:
         s = self.settings
         wanted = cues.wants(question)
-        scored = [x for x in scored if self.quotable(x.sentence, wanted)]
+        self._outline = cues.asks_about_structure(question)
+        scored = [x for x in scored if self.quotable(x.sentence, wanted, self._outline)]
         if not scored:
             return []
         if s.list_answers and cues.is_list_question(question):
@@ -161,6 +187,7 @@ class ExtractiveAnswerer(Answerer):
             if any(float(candidate.sentence.vector @ c.sentence.vector) > REDUNDANT for c in chosen):
                 continue  # says the same thing again
             chosen.append(candidate)
+        chosen = _distinct(chosen)
         if s.continuation:
             chosen = self._add_continuations(chosen, hits)
         return self._complete_introductions(chosen, hits, passages)
@@ -175,7 +202,11 @@ class ExtractiveAnswerer(Answerer):
             if following >= len(sentences):
                 continue
             nxt = sentences[following]
-            if self.quotable(nxt) and cues.leans_back(nxt.text) and all(c.sentence is not nxt for c in out):
+            if (
+                self.quotable(nxt, outline=self._outline)
+                and cues.leans_back(nxt.text)
+                and all(c.sentence is not nxt for c in out)
+            ):
                 out.append(Scored(nxt, x.rank, x.score, x.cosine, x.coverage))
         return out
 
@@ -194,7 +225,7 @@ class ExtractiveAnswerer(Answerer):
                 following = hits.sentences_of(passage)
                 if passage.id == x.sentence.passage.id:
                     following = following[x.sentence.position + 1 :]
-                lines = [f for f in following if f.starts_line and self.quotable(f)]
+                lines = [f for f in following if f.starts_line and self.quotable(f, outline=self._outline)]
                 if passage.id != x.sentence.passage.id and (not lines or passage.kind not in ("list", "table")):
                     break  # the list ended with the passage
                 items += [(f, passage) for f in lines]
@@ -225,7 +256,7 @@ class ExtractiveAnswerer(Answerer):
             for sentence in hits.sentences_of(passage):
                 text = sentence.text.rstrip()
                 intro = _introduces(text) or "following" in text.lower()
-                if sentence.starts_line and self.quotable(sentence) and (passage.kind in kinds or intro):
+                if sentence.starts_line and self.quotable(sentence, outline=self._outline) and (passage.kind in kinds or intro):
                     if passage.id not in rank_of:
                         rank_of[passage.id] = len(passages)
                         passages.append(passage)
@@ -237,6 +268,12 @@ class ExtractiveAnswerer(Answerer):
     # ---- writing -------------------------------------------------------------------------------------
 
     def compose(self, question: str, chosen: list[Scored], passages: list[Passage]) -> tuple[str, list[Citation]]:
+        chosen = _distinct(chosen)
+        wanted = cues.wants(question)
+        if wanted is not cues.Wants.ANY:  # a figure, date or name asked for: the sentence giving it comes first
+            direct = next((x for x in chosen if cues.supplies(x.sentence.text, wanted, question)), None)
+            if direct is not None:
+                chosen = [direct, *(x for x in chosen if x is not direct)]
         order: list[int] = []  # passage ranks in citation order: the best sentence's passage first
         for x in chosen:
             if x.rank not in order:

@@ -24,7 +24,7 @@ class Evidence:
 @dataclass(frozen=True)
 class RefusalPolicy:
     min_cosine: float = 0.40  # below this no sentence in the reports is close enough
-    full_coverage_cosine: float = 0.35  # enough when one sentence holds every term of the question
+    full_coverage_cosine: float = 0.25  # enough when one sentence holds every term of the question
 
     def refuse(self, evidence: Evidence) -> bool:
         floor = min(self.full_coverage_cosine, self.min_cosine) if evidence.best_coverage >= 1.0 else self.min_cosine

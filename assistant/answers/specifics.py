@@ -174,6 +174,14 @@ class Missing:
     statement: str
 
 
+def gives(question: str, asked: Asked, sentence: SentenceHit, previous: SentenceHit | None, weights: dict[str, float]) -> bool:
+    """The sentence gives what the question asks for: a figure, date or name, of the thing asked about."""
+    if asked.wants is Wants.ANY or not supplies(sentence.text, asked.wants, question):
+        return False
+    context = _context(sentence, previous)
+    return _about(_terms(sentence.text), asked.focus) and all(_names(context, _terms(n), weights) for n in asked.names)
+
+
 def unmet(
     question: str,
     sentences: list[tuple[SentenceHit, SentenceHit | None]],
@@ -194,13 +202,8 @@ def unmet(
             return _missing(f"a figure for {year}" if asked.wants is Wants.NUMBER else f"anything for {year}", question)
     if asked.wants is Wants.ANY:
         return None
-    weights = weights or {}
-    for sentence, previous in sentences:
-        if not supplies(sentence.text, asked.wants, question):
-            continue
-        context = _context(sentence, previous)
-        if _about(_terms(sentence.text), asked.focus) and all(_names(context, _terms(n), weights) for n in asked.names):
-            return None
+    if any(gives(question, asked, sentence, previous, weights or {}) for sentence, previous in sentences):
+        return None
     named = f" ({asked.names[0]})" if asked.names and asked.names[0].lower() not in asked.focus_text.lower() else ""
     if asked.wants is Wants.PERSON and asked.focus_text:
         return _missing(f"the name of the {asked.focus_text}{named}", question)

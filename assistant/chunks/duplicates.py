@@ -7,6 +7,7 @@ words, so search returns the text once, from the primary document, noting where 
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import replace
 
@@ -14,9 +15,28 @@ from assistant.corpus.document import Document
 from assistant.corpus.relations import containment, shingles
 from assistant.passage import Passage
 
-MIN_CONTAINMENT = 0.5
-WHOLE_CONTAINMENT = 0.8
+MIN_CONTAINMENT = 0.3  # the passage of the other document that holds most of this one is its primary
 REPEATS = ("part_of", "duplicates")
+
+
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\n+")
+SENTENCE_CONTAINMENT = 0.8
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9£%]+", text.casefold()))
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE.split(text) if re.search(r"[A-Za-z]", s)]
+
+
+def _sentence_in(sentence: str, doc_grams: set[tuple[str, ...]], doc_fold: str) -> bool:
+    """The sentence is in the document: its words in order (short ones), or most of its five-word runs."""
+    grams = shingles(sentence)
+    if len(sentence.split()) < 8:
+        return _fold(sentence) in doc_fold
+    return containment(grams, doc_grams) >= SENTENCE_CONTAINMENT
 
 
 def secondary_targets(docs: list[Document]) -> dict[str, list[str]]:
@@ -40,6 +60,7 @@ def mark_duplicates(passages: list[Passage], docs: list[Document]) -> list[Passa
     also_in: dict[str, set[str]] = defaultdict(set)
     wanted = {t for ts in targets.values() for t in ts}
     doc_grams = {d.id: shingles(d.text) for d in docs if d.id in wanted}
+    doc_folds = {d.id: _fold(d.text) for d in docs if d.id in wanted}
     for doc_id, target_ids in targets.items():
         for p in by_doc[doc_id]:
             best, best_score = None, 0.0
@@ -48,9 +69,10 @@ def mark_duplicates(passages: list[Passage], docs: list[Document]) -> list[Passa
                     score = containment(grams[p.id], grams[q.id])
                     if score > best_score:
                         best, best_score = q, score
-            # text split differently across the two documents still repeats the target as a whole
-            whole = max((containment(grams[p.id], doc_grams[t]) for t in target_ids), default=0.0)
-            if best is not None and (best_score >= MIN_CONTAINMENT or whole >= WHOLE_CONTAINMENT):
+            # every sentence must be in the other document (text split differently still counts): a passage
+            # with a sentence of its own ("Published 4 November 2019") is kept
+            repeated = any(all(_sentence_in(x, doc_grams[t], doc_folds[t]) for x in _sentences(p.text)) for t in target_ids)
+            if best is not None and best_score >= MIN_CONTAINMENT and repeated:
                 duplicate_of[p.id] = best.id
                 also_in[best.id].add(titles[doc_id])
     # follow chains (short summary → long summary → …) to the primary passage

@@ -27,7 +27,7 @@ from assistant.index.embedder import Embedder
 from assistant.passage import Passage, searchable
 
 # Bump when chunking or what is embedded changes: existing indexes then count as stale.
-PIPELINE_VERSION = 9
+PIPELINE_VERSION = 10
 Notify = Callable[[str], None]
 
 

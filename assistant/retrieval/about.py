@@ -23,12 +23,26 @@ _DOCUMENT = re.compile(
     r"\b(?:report|study|research|review|evaluation|paper|document|publication|page|summary|write-?up|listing|website|site|it|this)\b",
     re.IGNORECASE,
 )
+_SELF = re.compile(
+    r"\b(?:this|the|our)\s+(?:independent\s+|final\s+|full\s+)?(?:report|study|review|evaluation|research|paper|document|publication)\s+"
+    r"(?:was|has\s+been|is|were|have\s+been)\s+(?:\w+\s+){0,2}?(?:produced|written|prepared|authored|commissioned|published|funded|undertaken|"
+    r"carried\s+out|designed|conducted|developed|intended|aimed)\b|"
+    r"^\s*(?:authors?|written\s+by|edited\s+by|prepared\s+by|produced\s+by|commissioned\s+by|published(?:\s+on|\s+by)?|"
+    r"publication\s+date|date\s+of\s+publication|first\s+published|version)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
 FRONT = 0.15  # the first share of a document that holds its front matter
 SHORT = 12_000  # characters: a document this short is about another one as a whole
 
 
 def asks_about_document(question: str) -> bool:
     return bool(_ABOUT.search(question) and _DOCUMENT.search(question))
+
+
+def describes_itself(text: str) -> bool:
+    """A sentence in which a document says who made it, for whom, when or why ("This report was produced by…",
+    "Authors: …", "Published 4 November 2019")."""
+    return bool(_SELF.search(text))
 
 
 def front_matter(passages: list[Passage], documents: dict[str, Document]) -> list[bool]:

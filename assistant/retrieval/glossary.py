@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 from assistant.passage import Passage
-from assistant.retrieval.thesaurus import report_words
 
 _ACRONYM = re.compile(r"^[A-Z][A-Z0-9]{1,6}$")
 _NAME_RUN = re.compile(r"(?:[A-Z][\w’'-]*)(?:,?\s+(?:and|of|for|the|in|&)?\s*[A-Z0-9][\w’'-]*)*")
@@ -24,20 +23,19 @@ _LEADING_ARTICLE = re.compile(r"^(?:A|An|The)\s+")
 class Glossary:
     pairs: dict[str, str]  # acronym → name
 
-    def expand(self, query: str, plain_words: bool = True) -> str:
-        """The query with the other side of every acronym/name pair it mentions appended
-        (and, with ``plain_words``, the report's words for plain phrasings it uses)."""
+    def expand(self, query: str) -> str:
+        """The query with the other side of every acronym/name pair it mentions appended."""
         additions: list[str] = []
         lowered = query.casefold()
         for acronym, name in self.pairs.items():
-            has_acronym = re.search(rf"\b{re.escape(acronym)}s?\b", query, flags=re.IGNORECASE) is not None
-            if has_acronym and acronym.casefold() not in ("la", "jv", "va"):
+            # a short acronym counts only in capitals ("LA", not "la"); a longer one however it is typed
+            flags = 0 if len(acronym) <= 3 else re.IGNORECASE
+            has_acronym = re.search(rf"\b{re.escape(acronym)}s?\b", query, flags=flags) is not None
+            if has_acronym:
                 if name.casefold() not in lowered:
                     additions.append(name)
             elif name.casefold() in lowered and len(name.split()) >= 2:
                 additions.append(acronym)
-        if plain_words:
-            additions.extend(report_words(query))
         return f"{query} ({'; '.join(additions)})" if additions else query
 
 

@@ -22,7 +22,7 @@ from assistant.config import RetrievalSettings
 from assistant.corpus import Document
 from assistant.index.embedder import Embedder
 from assistant.passage import Passage
-from assistant.retrieval.about import asks_about_document, front_matter
+from assistant.retrieval.about import asks_about_document, describes_itself, front_matter
 from assistant.retrieval.bm25 import BM25Index, content_terms
 from assistant.retrieval.decompose import parts
 from assistant.retrieval.glossary import Glossary, build_glossary
@@ -106,6 +106,7 @@ class HybridRetriever:
         self.is_reference = [p.kind == "footnote" or p.section.endswith("Bibliography") for p in passages]
         self.is_recommendation = recommending(passages)
         self.is_front = front_matter(passages, documents)
+        self.describes_itself = [describes_itself(p.text) for p in passages]
         self.passage_matrix = vectors.reconstruct_n(0, vectors.ntotal)
         self.sentence_matrix = (
             sentence_vectors.reconstruct_n(0, sentence_vectors.ntotal)
@@ -177,7 +178,7 @@ class HybridRetriever:
                 scores[c] += f.recommendation_boost * self.is_recommendation[c]
         if f.about_boost and asks_about_document(query):
             for c in scores:
-                scores[c] += f.about_boost * self.is_front[c]
+                scores[c] += f.about_boost * (self.is_front[c] + self.describes_itself[c])
         if f.definition_boost and _DEFINITION_CUE.search(query):
             lowered = f" {_fold(query)} "
             for c in scores:
@@ -186,10 +187,8 @@ class HybridRetriever:
                     scores[c] += f.definition_boost
         return scores
 
-    def expand(self, query: str, plain_words: bool = True) -> str:
-        if not self.settings.acronym_expansion:
-            return query
-        return self.glossary.expand(query, plain_words=plain_words)
+    def expand(self, query: str) -> str:
+        return self.glossary.expand(query) if self.settings.acronym_expansion else query
 
     def embed_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed([query]), dtype=np.float32)
@@ -215,8 +214,7 @@ class HybridRetriever:
     def _rank(self, query: str, n: int) -> tuple[list[tuple[int, float, dict[str, Any]]], np.ndarray]:
         """Candidates for one query, best first: (position, score, signals), and the query vector."""
         expanded = self.expand(query)
-        # the embedder understands plain words itself; it gets the acronym expansions only
-        vector = self.embed_query(self.expand(query, plain_words=False) if self.settings.expand_dense else query)
+        vector = self.embed_query(expanded if self.settings.expand_dense else query)
         dense = self.dense(vector, n)
         by_sentence = self.sentence_dense(vector, self.settings.sentence_candidates)
         lexical = self.bm25.search(expanded, n)
