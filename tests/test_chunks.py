@@ -24,7 +24,7 @@ def test_no_passage_exceeds_the_embedding_window(assistant, embedder) -> None:  
 def test_tiny_window_splits_at_sentences_without_losing_text(embedder) -> None:  # type: ignore[no-untyped-def]
     from assistant.chunks.chunker import chunk_document
 
-    report = next(d for d in load_documents(CORPUS) if d.id == "report")
+    report = next(d for d in load_documents(CORPUS).documents if d.id == "report")
     tight = ChunkSettings(target_words=40, min_words=10, max_words=60, max_tokens=96)
     passages = chunk_document(report, tight, embedder.count_tokens)
     assert max(embedder.count_tokens(p.embed_text) for p in passages) <= 96
@@ -56,7 +56,7 @@ def test_passages_carry_their_section_path(assistant) -> None:  # type: ignore[n
 
 
 def test_glossary_entries_and_table_rows_stay_whole(assistant) -> None:  # type: ignore[no-untyped-def]
-    report = next(d for d in load_documents(CORPUS) if d.id == "report")
+    report = next(d for d in load_documents(CORPUS).documents if d.id == "report")
     passages = [p for p in assistant.passages if p.doc_id == "report"]
     for block in report.blocks:
         if block.kind == "row":
@@ -67,7 +67,7 @@ def test_glossary_entries_and_table_rows_stay_whole(assistant) -> None:  # type:
 
 
 def test_recommendation_bullets_are_not_split(assistant) -> None:  # type: ignore[no-untyped-def]
-    report = next(d for d in load_documents(CORPUS) if d.id == "report")
+    report = next(d for d in load_documents(CORPUS).documents if d.id == "report")
     key_recs = [b for b in report.blocks if b.kind == "bullet" and b.section[:1] == ("Key recommendations",)]
     assert len(key_recs) >= 8
     for block in key_recs:

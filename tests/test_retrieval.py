@@ -47,18 +47,13 @@ def test_acronym_query_reaches_the_passage_using_the_full_name(assistant) -> Non
 
 
 def test_question_of_what_ought_to_be_done_puts_the_recommendation_first(assistant) -> None:  # type: ignore[no-untyped-def]
-    retriever = assistant.retriever
-    default = retriever.fusion
     asks = "Should there be training for mutual leaders?"
     plain = "What is the Mutuals Support Programme?"
-    try:
-        with_cue = assistant.search(asks, k=5)
-        plain_with_cue = [p.id for p in assistant.search(plain, k=5)]
-        retriever.fusion = replace(default, recommendation_boost=0.0)
-        without_cue = assistant.search(asks, k=5)
-        plain_without_cue = [p.id for p in assistant.search(plain, k=5)]
-    finally:
-        retriever.fusion = default
+    without = assistant.with_settings(replace(assistant.settings, retrieval=replace(assistant.settings.retrieval, recommendation_boost=0.0)))
+    with_cue = assistant.search(asks, k=5)
+    plain_with_cue = [p.id for p in assistant.search(plain, k=5)]
+    without_cue = without.search(asks, k=5)
+    plain_without_cue = [p.id for p in without.search(plain, k=5)]
     assert with_cue[0].text.startswith("Recommendation 3: Support development of visionary mutual leaders")
     assert not without_cue[0].text.startswith("Recommendation")
     # a question that does not ask what ought to be done is ranked exactly as before
@@ -96,3 +91,39 @@ def test_langchain_retriever_returns_documents_with_metadata(assistant) -> None:
     assert {"doc_id", "title", "section", "start", "end", "score"} <= set(first.metadata)
     text = assistant.document(first.metadata["doc_id"]).text
     assert text[first.metadata["start"] : first.metadata["end"]] == first.page_content
+
+
+def test_retrieval_hands_answers_one_typed_result(assistant) -> None:  # type: ignore[no-untyped-def]
+    hits = assistant.retrieve("What share of mutuals are profitable?", k=4)
+    assert len(hits.passages) == 4 and hits.query == "What share of mutuals are profitable?"
+    for passage in hits.passages:
+        sentences = hits.sentences_of(passage)
+        assert sentences and all(passage.start <= s.start < s.end <= passage.end for s in sentences)
+        assert all(assistant.document(passage.doc_id).text[s.start : s.end] == s.text for s in sentences)
+        assert all(-1.0 <= s.cosine <= 1.0 for s in sentences)
+    assert hits.vector.shape == (1, assistant.embedder.dimension)
+    assert hits.term_weights and all(w > 0 for w in hits.term_weights.values())
+
+
+def test_rare_words_count_more_than_common_ones(assistant) -> None:  # type: ignore[no-untyped-def]
+    weights = assistant.retriever.bm25.weights({"mutual", "teckal"})
+    assert weights["teckal"] > 3 * weights["mutual"], "a word on most pages says little about which one answers"
+
+
+def test_a_question_about_two_things_finds_both(assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.retrieval.decompose import parts
+
+    question = "Dissemination versus the wholly owned approach: what are the advantages of each?"
+    assert len(parts(question)) == 2
+    texts = " ".join(p.text for p in assistant.search(question, k=5))
+    assert "dissemination" in texts.lower() and "wholly owned" in texts.lower()
+
+
+def test_a_question_about_the_document_finds_its_front_matter(assistant) -> None:  # type: ignore[no-untyped-def]
+    top = assistant.search("Who wrote the report?", k=5)
+    assert any("jointly produced by Baxendale and Mutual Ventures" in p.text or "Authors:" in p.text for p in top)
+
+
+def test_a_document_named_by_an_alias_competes_with_all_its_passages(assistant) -> None:  # type: ignore[no-untyped-def]
+    top = assistant.search("What does the GOV.UK page say about when it was published?", k=5)
+    assert any(p.doc_id == "govuk" and "Published 4 November 2019" in p.text for p in top)

@@ -291,8 +291,13 @@ def build_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
             continue
         except OSError as exc:
             raise IndexUnwritable(_unwritable(index_dir, exc)) from exc
-        with os.fdopen(handle, "w") as out:
-            out.write(f"{os.getpid()}\n")
+        try:
+            with os.fdopen(handle, "w") as out:
+                out.write(f"{os.getpid()}\n")
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise IndexUnwritable(_unwritable(index_dir, exc)) from exc
         break
     try:
         yield

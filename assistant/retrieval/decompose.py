@@ -44,5 +44,7 @@ def parts(question: str) -> list[str]:
                 return [f"{a} {rest}".strip(), f"{b} {rest}".strip()]
     match = _TWO_QUESTIONS.match(text)
     if match and len(match.group("a").split()) >= 3:
-        return [match.group("a").strip(" ,;?") + "?", match.group("b").strip()]
+        first = match.group("a").strip(" ,;?")
+        # the second question leans on the first ("… and who wrote it?"): it is searched with it
+        return [first + "?", f"{match.group('b').strip(' ?')} ({first})?"]
     return []

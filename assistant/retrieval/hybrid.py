@@ -10,7 +10,6 @@ aliases is preferred. Reciprocal rank fusion remains available (``method="rrf"``
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import replace
 from typing import Any
@@ -45,6 +44,22 @@ def reciprocal_rank_fusion(rankings: list[list[int]], weights: list[float], k: i
         for rank, position in enumerate(ranking):
             scores[position] = scores.get(position, 0.0) + weight / (k + rank + 1)
     return scores
+
+
+PART_WEIGHT = 0.5  # a part of a two-part question counts half as much as the whole question
+FUSION_K = 10
+
+
+def _fuse(lists: list[tuple[float, list[tuple[int, float, dict[str, Any]]]]]) -> list[tuple[int, float, dict[str, Any]]]:
+    """One ranking from the whole question's and its parts' (weighted reciprocal ranks; the whole question's
+    score and signals kept for each passage)."""
+    fused: dict[int, float] = {}
+    first: dict[int, tuple[int, float, dict[str, Any]]] = {}
+    for weight, ranked in lists:
+        for rank, item in enumerate(ranked):
+            fused[item[0]] = fused.get(item[0], 0.0) + weight / (FUSION_K + rank + 1)
+            first.setdefault(item[0], item)
+    return [first[i] for i in sorted(fused, key=lambda i: (-fused[i], i))]
 
 
 def _fold(text: str) -> str:
@@ -252,12 +267,12 @@ class HybridRetriever:
         vectors = [vector]
         subqueries = parts(query) if self.settings.decompose else []
         if subqueries:
-            lists = [ranked]
+            lists = [(1.0, ranked)]
             for sub in subqueries:
                 sub_ranked, sub_vector = self._rank(sub, n)
-                lists.append(sub_ranked)
+                lists.append((PART_WEIGHT, sub_ranked))
                 vectors.append(sub_vector)
-            ranked = [item for row in itertools.zip_longest(*lists) for item in row if item is not None]
+            ranked = _fuse(lists)
         results: list[Passage] = []
         positions: list[int] = []
         placed: set[str] = set()

@@ -23,7 +23,8 @@ def clean_query(text: object, max_chars: int) -> str:
         raise BadQuestion("The question must be text.")
     if len(text) > max_chars * 4:
         raise BadQuestion(f"The question is too long ({len(text):,} characters); keep it under {max_chars:,}.")
-    cleaned = collapse_spaces(strip_invisible(text).replace("\n", " ").replace("\t", " "))
+    # a NUL byte separates words ("mutual\0profit" is two words); other control characters are dropped
+    cleaned = collapse_spaces(strip_invisible(text.replace("\x00", " ")).replace("\n", " ").replace("\t", " "))
     if not cleaned or not any(ch.isalnum() for ch in cleaned):
         raise BadQuestion("Please type a question.")
     if len(cleaned) > max_chars:
