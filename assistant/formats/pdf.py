@@ -11,6 +11,7 @@ reason.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 from typing import Any
@@ -122,6 +123,9 @@ def parse_pdf(data: bytes, filename: str) -> Parsed:
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.psparser import PSException
 
+    # both log each repair they try on a damaged file; the outcome reaches the user once, as a DocumentError
+    for name in ("pypdf", "pdfminer"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -139,7 +143,7 @@ def parse_pdf(data: bytes, filename: str) -> Parsed:
     except (pypdf.errors.PdfReadError, PSException, ValueError, KeyError, TypeError, AttributeError, EOFError, OSError) as exc:
         raise DocumentError(f"{filename} is damaged or truncated (not a readable PDF).") from exc
     except Exception as exc:  # pdfminer raises many kinds for malformed files
-        raise DocumentError(f"{filename} could not be read as a PDF ({type(exc).__name__}).") from exc
+        raise DocumentError(f"{filename} is damaged (not a readable PDF).") from exc
     if sum(len(w.text) for p in pages for w in p.words) < MIN_CHARS:
         raise DocumentError(f"{filename} has no text layer (a scanned document needs OCR before it can be added).")
     blocks, footnotes = blocks_from_pages(pages)
