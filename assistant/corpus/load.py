@@ -19,7 +19,7 @@ from assistant.corpus.structure import recover
 from assistant.errors import DocumentError
 
 # Bump when parsing or the structure step changes what a file becomes: cached documents are then re-parsed.
-PARSE_VERSION = 3
+PARSE_VERSION = 4
 
 
 def document_from(entry: Entry, kind: str, parsed: Parsed, sha256: str) -> Document:
