@@ -21,7 +21,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.corpus.document import Document
 from assistant.corpus.load import ParseCache, parse_file
-from assistant.corpus.manifest import MANIFEST_NAME, Entry, read_library, sha256_bytes, write_manifest
+from assistant.corpus.manifest import MANIFEST_NAME, Entry, is_valid_id, read_library, sha256_bytes, write_manifest
 from assistant.corpus.relations import containment, shingles
 from assistant.errors import AssistantError, CorpusError, DocumentError, LibraryError
 
@@ -99,6 +99,8 @@ def read_checked(path: Path, max_bytes: int) -> bytes:
 
 def prepare(data: bytes, name: str, meta: Metadata, entries: list[Entry], existing: dict[str, Document]) -> Added:
     """Parse and check one file against the library; nothing is written."""
+    if meta.doc_id and not is_valid_id(meta.doc_id):
+        raise LibraryError(f"{name} cannot take the id '{meta.doc_id}': an id is lower-case letters, digits and dashes.")
     sha = sha256_bytes(data)
     for entry in entries:
         if entry.sha256 == sha:
