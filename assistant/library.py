@@ -97,8 +97,16 @@ def read_checked(path: Path, max_bytes: int) -> bytes:
         raise DocumentError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
 
 
-def prepare(data: bytes, name: str, meta: Metadata, entries: list[Entry], existing: dict[str, Document]) -> Added:
-    """Parse and check one file against the library; nothing is written."""
+def prepare(
+    data: bytes,
+    name: str,
+    meta: Metadata,
+    entries: list[Entry],
+    existing: dict[str, Document],
+    occupied: Iterable[str] = (),
+) -> Added:
+    """Parse and check one file against the library; nothing is written. ``occupied``: names of files already
+    in the corpus folder (listed or not), which the new file's name must not take."""
     if meta.doc_id and not is_valid_id(meta.doc_id):
         raise LibraryError(f"{name} cannot take the id '{meta.doc_id}': an id is lower-case letters, digits and dashes.")
     sha = sha256_bytes(data)
@@ -112,17 +120,19 @@ def prepare(data: bytes, name: str, meta: Metadata, entries: list[Entry], existi
         theirs = shingles(doc.text)
         if containment(grams, theirs) >= SAME_TEXT and containment(theirs, grams) >= SAME_TEXT:
             raise DocumentError(f"{name} has the same text as '{doc.id}', already in the library.")
-    taken = {e.id for e in entries}
+    suffix = SUFFIXES[document.kind]
+    files = {n.lower() for n in occupied}
+    taken = {e.id for e in entries} | {n[: -len(suffix)] for n in files if n.endswith(suffix)}
     title = meta.title or document.title
     doc_id = meta.doc_id or slug(title if title != Path(name).stem else Path(name).stem)
     if meta.doc_id and meta.doc_id in taken:
-        raise LibraryError(f"The id '{meta.doc_id}' is already in the library.")
+        raise LibraryError(f"The id '{meta.doc_id}' is already in the library or names a file in the corpus folder.")
     base, n = doc_id, 2
     while doc_id in taken:
         doc_id, n = f"{base}-{n}", n + 1
     entry = Entry(
         id=doc_id,
-        file=doc_id + SUFFIXES[document.kind],
+        file=doc_id + suffix,
         title=title,
         authors=meta.authors or document.authors,
         publisher=meta.publisher or document.publisher,
@@ -173,7 +183,8 @@ def add_files(
     for path in files:
         try:
             data = read_checked(path, max_bytes)
-            item = prepare(data, path.name, meta if len(files) == 1 else Metadata(), entries, known)
+            present = [p.name for p in folder.iterdir()]
+            item = prepare(data, path.name, meta if len(files) == 1 else Metadata(), entries, known, present)
             _write_file(folder, item.entry.file, data)
         except (DocumentError, LibraryError) as exc:
             refused.append(str(exc))
