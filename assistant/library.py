@@ -82,19 +82,25 @@ def _ensure_library(folder: Path) -> list[Entry]:
     return list(read_library(folder).entries)
 
 
+def shown_name(path: Path) -> str:
+    """The file's name as messages show it: control characters (a line break, a terminal escape) as "?"."""
+    return "".join(c if c.isprintable() else "?" for c in path.name)
+
+
 def read_checked(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, refusing what is not a regular readable file or is over the size limit."""
+    name = shown_name(path)
     if not path.exists():
-        raise DocumentError(f"{path.name} does not exist.")
+        raise DocumentError(f"{name} does not exist.")
     if not path.is_file():
-        raise DocumentError(f"{path.name} is not a file.")
+        raise DocumentError(f"{name} is not a file.")
     size = path.stat().st_size
     if size > max_bytes:
-        raise DocumentError(f"{path.name} is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+        raise DocumentError(f"{name} is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise DocumentError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+        raise DocumentError(f"{name} cannot be read ({exc.strerror or exc}).") from exc
 
 
 def prepare(
@@ -179,12 +185,13 @@ def add_files(
     refused: list[str] = []
     files = expand_paths(paths)
     if not files:
-        raise LibraryError("No files to add (folders are searched for .pdf, .docx, .html, .md and .txt files).")
+        names = ", ".join(shown_name(p) for p in paths)
+        raise LibraryError(f"No files to add in {names} (folders are searched for .pdf, .docx, .html, .md and .txt files).")
     for path in files:
         try:
             data = read_checked(path, max_bytes)
             present = [p.name for p in folder.iterdir()]
-            item = prepare(data, path.name, meta if len(files) == 1 else Metadata(), entries, known, present)
+            item = prepare(data, shown_name(path), meta if len(files) == 1 else Metadata(), entries, known, present)
             _write_file(folder, item.entry.file, data)
         except (DocumentError, LibraryError) as exc:
             refused.append(str(exc))
