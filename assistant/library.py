@@ -21,7 +21,7 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.corpus.document import Document
 from assistant.corpus.load import ParseCache, parse_file
-from assistant.corpus.manifest import MANIFEST_NAME, Entry, read_library, sha256_bytes, write_manifest
+from assistant.corpus.manifest import MANIFEST_NAME, Entry, is_valid_id, read_library, sha256_bytes, write_manifest
 from assistant.corpus.relations import containment, shingles
 from assistant.errors import AssistantError, CorpusError, DocumentError, LibraryError
 
@@ -82,23 +82,39 @@ def _ensure_library(folder: Path) -> list[Entry]:
     return list(read_library(folder).entries)
 
 
+def shown_name(path: Path) -> str:
+    """The file's name as messages show it: control characters (a line break, a terminal escape) as "?"."""
+    return "".join(c if c.isprintable() else "?" for c in path.name)
+
+
 def read_checked(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, refusing what is not a regular readable file or is over the size limit."""
+    name = shown_name(path)
     if not path.exists():
-        raise DocumentError(f"{path.name} does not exist.")
+        raise DocumentError(f"{name} does not exist.")
     if not path.is_file():
-        raise DocumentError(f"{path.name} is not a file.")
+        raise DocumentError(f"{name} is not a file.")
     size = path.stat().st_size
     if size > max_bytes:
-        raise DocumentError(f"{path.name} is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
+        raise DocumentError(f"{name} is {size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB.")
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise DocumentError(f"{path.name} cannot be read ({exc.strerror or exc}).") from exc
+        raise DocumentError(f"{name} cannot be read ({exc.strerror or exc}).") from exc
 
 
-def prepare(data: bytes, name: str, meta: Metadata, entries: list[Entry], existing: dict[str, Document]) -> Added:
-    """Parse and check one file against the library; nothing is written."""
+def prepare(
+    data: bytes,
+    name: str,
+    meta: Metadata,
+    entries: list[Entry],
+    existing: dict[str, Document],
+    occupied: Iterable[str] = (),
+) -> Added:
+    """Parse and check one file against the library; nothing is written. ``occupied``: names of files already
+    in the corpus folder (listed or not), which the new file's name must not take."""
+    if meta.doc_id and not is_valid_id(meta.doc_id):
+        raise LibraryError(f"{name} cannot take the id '{meta.doc_id}': an id is lower-case letters, digits and dashes.")
     sha = sha256_bytes(data)
     for entry in entries:
         if entry.sha256 == sha:
@@ -110,17 +126,19 @@ def prepare(data: bytes, name: str, meta: Metadata, entries: list[Entry], existi
         theirs = shingles(doc.text)
         if containment(grams, theirs) >= SAME_TEXT and containment(theirs, grams) >= SAME_TEXT:
             raise DocumentError(f"{name} has the same text as '{doc.id}', already in the library.")
-    taken = {e.id for e in entries}
+    suffix = SUFFIXES[document.kind]
+    files = {n.lower() for n in occupied}
+    taken = {e.id for e in entries} | {n[: -len(suffix)] for n in files if n.endswith(suffix)}
     title = meta.title or document.title
     doc_id = meta.doc_id or slug(title if title != Path(name).stem else Path(name).stem)
     if meta.doc_id and meta.doc_id in taken:
-        raise LibraryError(f"The id '{meta.doc_id}' is already in the library.")
+        raise LibraryError(f"The id '{meta.doc_id}' is already in the library or names a file in the corpus folder.")
     base, n = doc_id, 2
     while doc_id in taken:
         doc_id, n = f"{base}-{n}", n + 1
     entry = Entry(
         id=doc_id,
-        file=doc_id + SUFFIXES[document.kind],
+        file=doc_id + suffix,
         title=title,
         authors=meta.authors or document.authors,
         publisher=meta.publisher or document.publisher,
@@ -167,11 +185,13 @@ def add_files(
     refused: list[str] = []
     files = expand_paths(paths)
     if not files:
-        raise LibraryError("No files to add (folders are searched for .pdf, .docx, .html, .md and .txt files).")
+        names = ", ".join(shown_name(p) for p in paths)
+        raise LibraryError(f"No files to add in {names} (folders are searched for .pdf, .docx, .html, .md and .txt files).")
     for path in files:
         try:
             data = read_checked(path, max_bytes)
-            item = prepare(data, path.name, meta if len(files) == 1 else Metadata(), entries, known)
+            present = [p.name for p in folder.iterdir()]
+            item = prepare(data, shown_name(path), meta if len(files) == 1 else Metadata(), entries, known, present)
             _write_file(folder, item.entry.file, data)
         except (DocumentError, LibraryError) as exc:
             refused.append(str(exc))

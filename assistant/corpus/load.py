@@ -19,7 +19,7 @@ from assistant.corpus.structure import recover
 from assistant.errors import DocumentError
 
 # Bump when parsing or the structure step changes what a file becomes: cached documents are then re-parsed.
-PARSE_VERSION = 3
+PARSE_VERSION = 4
 
 
 def document_from(entry: Entry, kind: str, parsed: Parsed, sha256: str) -> Document:
@@ -27,7 +27,7 @@ def document_from(entry: Entry, kind: str, parsed: Parsed, sha256: str) -> Docum
     blocks = recover(parsed)
     text = render(blocks)
     if not text.strip():
-        raise DocumentError(f"{entry.file} has no text (a scanned document needs OCR first).")
+        raise DocumentError(f"{entry.file} has no text.")  # a PDF without a text layer is refused by its parser
     own = parsed.metadata.merged(Metadata(title=_first_title(blocks)))
     return Document(
         id=entry.id,

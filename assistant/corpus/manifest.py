@@ -62,7 +62,7 @@ class Entry:
         for required in ("id", "file"):
             if not values[required]:
                 raise CorpusError(f"The manifest entry {where} has no '{required}'.")
-        if not _ID.match(values["id"]):
+        if not is_valid_id(values["id"]):
             raise CorpusError(f"The manifest entry {where} has an invalid id (lower-case letters, digits and dashes).")
         if Path(values["file"]).name != values["file"] or values["file"].startswith("."):
             raise CorpusError(f"The manifest entry '{values['id']}' names a file outside the corpus folder.")
@@ -137,6 +137,11 @@ def write_manifest(folder: Path, entries: list[Entry]) -> None:
         os.replace(name, folder / MANIFEST_NAME)
     except OSError as exc:
         raise LibraryError(f"The library manifest cannot be written ({exc.strerror or exc}).") from exc
+
+
+def is_valid_id(doc_id: str) -> bool:
+    """Lower-case letters, digits and dashes, starting with a letter or digit, at most 64."""
+    return bool(_ID.fullmatch(doc_id))
 
 
 def sha256_bytes(data: bytes) -> str:

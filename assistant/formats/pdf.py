@@ -11,6 +11,7 @@ reason.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 from typing import Any
@@ -22,6 +23,7 @@ from assistant.formats.pdf_layout import Line, Page, Rule, RuledTable, Word, blo
 
 MIN_CHARS = 20  # a document with fewer characters of text than this has no usable text layer
 _DATE = re.compile(r"^D?:?(\d{4})(\d{2})?(\d{2})?")
+_UNMAPPED = re.compile(r"\(cid:\d+\)")  # pdfminer's stand-in for a glyph its font does not map to a character
 
 
 def _date(value: str) -> str:
@@ -41,13 +43,18 @@ def _metadata(info: dict[str, Any] | None) -> Metadata:
     return Metadata(title=get("Title"), authors=get("Author"), description=get("Subject"), date=_date(get("CreationDate")))
 
 
-def _words(page: Any) -> list[Word]:
+def _words(page: Any) -> tuple[list[Word], int]:
+    """The page's words, and how many glyphs were left out because their font does not say what they are."""
     raw = page.extract_words(
         extra_attrs=["size", "fontname"], x_tolerance=1.5, y_tolerance=2.5, keep_blank_chars=False, use_text_flow=False
     )
     out = []
+    unmapped = 0
     for w in raw:
-        text = unicodedata.normalize("NFC", w["text"])
+        unmapped += len(_UNMAPPED.findall(w["text"]))
+        text = unicodedata.normalize("NFC", _UNMAPPED.sub("", w["text"]))
+        if not text:
+            continue
         font = str(w.get("fontname", ""))
         out.append(
             Word(
@@ -60,7 +67,7 @@ def _words(page: Any) -> list[Word]:
                 bold=bool(re.search(r"bold|black|heavy|semibold", font, re.IGNORECASE)),
             )
         )
-    return out
+    return out, unmapped
 
 
 def _rules(page: Any) -> list[Rule]:
@@ -122,6 +129,10 @@ def parse_pdf(data: bytes, filename: str) -> Parsed:
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfminer.psparser import PSException
 
+    # both log each repair they try on a damaged file; the outcome reaches the user once, as a DocumentError
+    for name in ("pypdf", "pdfminer"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    unmapped = 0
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -131,7 +142,9 @@ def parse_pdf(data: bytes, filename: str) -> Parsed:
         with pdfplumber.open(io.BytesIO(data)) as pdf:
             info = pdf.metadata
             for number, page in enumerate(pdf.pages, start=1):
-                pages.append(Page(number, float(page.width), float(page.height), _words(page), _rules(page), _ruled_tables(page)))
+                words, missing = _words(page)
+                unmapped += missing
+                pages.append(Page(number, float(page.width), float(page.height), words, _rules(page), _ruled_tables(page)))
     except DocumentError:
         raise
     except PDFPasswordIncorrect as exc:
@@ -139,8 +152,13 @@ def parse_pdf(data: bytes, filename: str) -> Parsed:
     except (pypdf.errors.PdfReadError, PSException, ValueError, KeyError, TypeError, AttributeError, EOFError, OSError) as exc:
         raise DocumentError(f"{filename} is damaged or truncated (not a readable PDF).") from exc
     except Exception as exc:  # pdfminer raises many kinds for malformed files
-        raise DocumentError(f"{filename} could not be read as a PDF ({type(exc).__name__}).") from exc
-    if sum(len(w.text) for p in pages for w in p.words) < MIN_CHARS:
+        raise DocumentError(f"{filename} is damaged (not a readable PDF).") from exc
+    chars = sum(len(w.text) for p in pages for w in p.words)
+    if unmapped >= max(chars, MIN_CHARS):
+        raise DocumentError(
+            f"{filename}'s text cannot be extracted (its fonts do not say which letters they draw); export it again or OCR it."
+        )
+    if chars < MIN_CHARS:
         raise DocumentError(f"{filename} has no text layer (a scanned document needs OCR before it can be added).")
     blocks, footnotes = blocks_from_pages(pages)
     return Parsed(blocks, footnotes, _metadata(info), contents=outline, pages=len(pages))
