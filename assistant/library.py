@@ -160,6 +160,7 @@ def _write_file(folder: Path, name: str, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)  # readable like any other library file (mkstemp makes it private)
         os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

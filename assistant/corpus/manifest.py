@@ -134,6 +134,7 @@ def write_manifest(folder: Path, entries: list[Entry]) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(name, 0o644)  # readable like the files it lists (mkstemp makes it private)
         os.replace(name, folder / MANIFEST_NAME)
     except OSError as exc:
         raise LibraryError(f"The library manifest cannot be written ({exc.strerror or exc}).") from exc
