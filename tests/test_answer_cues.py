@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from assistant.answers.cues import Wants, answer_worthy, is_list_question, is_signpost, is_structure, leans_back, supplies, wants
-from assistant.answers.extractive import Evidence
-from assistant.answers.refusal import RefusalPolicy
+from assistant.answers.refusal import Evidence, RefusalPolicy
 from assistant.answers.safety import looks_unsafe
 from assistant.evaluation.answers import answer_text
-from assistant.retrieval.recommendations import asks_for_recommendation, is_recommendation
+from assistant.retrieval.recommendations import asks_for_recommendation, labelled, recommending
 
 
 @pytest.mark.parametrize(
@@ -17,7 +16,7 @@ from assistant.retrieval.recommendations import asks_for_recommendation, is_reco
     [
         ("Which service areas have the highest potential for mutualisation?", True),
         ("Which organisation is leading the way on a mutual model for PCNs?", False),
-        ("What are the pros and cons of replicating through affiliations?", True),
+        ("What are the advantages and disadvantages of replicating through affiliations?", True),
         ("How many mutuals are profitable?", False),
     ],
 )
@@ -27,7 +26,8 @@ def test_list_questions_are_told_from_single_answer_questions(question: str, exp
 
 def test_questions_say_what_kind_of_answer_they_want() -> None:
     assert wants("How many public bodies has Mutual Ventures supported?") is Wants.NUMBER
-    assert wants("When is the key moment to raise awareness?") is Wants.TIME
+    assert wants("When is the best time to raise awareness?") is Wants.TIME
+    assert wants("What is Granta's turnover?") is Wants.NUMBER and wants("What did the scheme cost?") is Wants.NUMBER
     assert wants("Who commissions it?") is Wants.PERSON
     assert wants("Why do mutuals reinvest?") is Wants.ANY
 
@@ -77,9 +77,9 @@ def test_ordinary_prose_with_act_as_is_not_taken_for_an_injection() -> None:
 
 def test_a_sentence_holding_every_question_term_lowers_the_refusal_bar() -> None:
     policy = RefusalPolicy()
-    assert not policy.refuse(Evidence(best_cosine=0.47, best_coverage=1.0, unknown_names=()))
-    assert policy.refuse(Evidence(best_cosine=0.47, best_coverage=0.5, unknown_names=()))
-    assert policy.refuse(Evidence(best_cosine=0.40, best_coverage=1.0, unknown_names=()))
+    assert not policy.refuse(Evidence(best_cosine=0.30, best_coverage=1.0, unknown_names=()))
+    assert policy.refuse(Evidence(best_cosine=0.30, best_coverage=0.5, unknown_names=()))
+    assert policy.refuse(Evidence(best_cosine=0.20, best_coverage=1.0, unknown_names=()))
 
 
 def test_how_many_is_answered_with_the_figure(assistant) -> None:  # type: ignore[no-untyped-def]
@@ -125,13 +125,23 @@ def test_questions_of_what_ought_to_be_done_ask_for_recommendations(question: st
     assert asks_for_recommendation(question) is expected
 
 
-def test_recommendation_headings_and_action_rows_are_recognised() -> None:
-    assert is_recommendation("Recommendation 2: Continue to support mutuals, not only during the spin out phase.")
-    assert is_recommendation("OCS and / or national mutual body | 3.1. Take stock of mutual leaders training needs")
-    assert is_recommendation("Some context first.\nDHSC | 9.5. Progress the recommendation outlined in the Review.")
-    assert not is_recommendation("Who | What | Focus")
-    assert not is_recommendation("Our research led to a recommendation 2 years ago.")
-    assert not is_recommendation("Turnover | £10.2 million")
+def test_recommendations_are_told_by_structure_not_one_reports_wording() -> None:
+    from assistant.passage import Passage
+
+    def passage(i: int, text: str, section: str, kind: str = "text") -> Passage:
+        return Passage(id=f"d#{i}", doc_id="d", title="T", section=section, text=text, start=0, end=len(text), kind=kind)
+
+    assert labelled("Recommendation 2: Continue to support mutuals.") and labelled("Some context.\nR4. Fund the trust for five years.")
+    assert not labelled("Our research led to a recommendation 2 years ago.")
+    flags = recommending(
+        [
+            passage(0, "Recommendation 3: Support leaders.", "Replication › Leadership"),
+            passage(1, "OCS, Key priority: 3.1. Take stock of training needs.", "Replication › Leadership", "table"),
+            passage(2, "The council should renew the contract.", "Recommendations"),
+            passage(3, "Turnover grew by 10% in 2023.", "Finance", "table"),
+        ]
+    )
+    assert flags == [True, True, True, False]
 
 
 def test_should_questions_are_answered_with_the_recommendation_first(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.answers.types import REFUSAL_TEXT
 from assistant.errors import BadQuestion
-from assistant.evaluation.answers import spans_intact
+from assistant.evaluation.answers import answer_text, spans_intact
 
 
 def _markers(text: str) -> set[int]:
@@ -68,21 +68,102 @@ def test_topic_shift_follow_up_keeps_the_question_frame(assistant) -> None:  # t
     assert answer.query == "What barriers do mutuals face in primary care?"
 
 
+def test_the_second_one_is_read_from_the_previous_answer(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [
+        {"role": "user", "content": "Which service areas does the report cover?"},
+        {"role": "assistant", "content": "Three: primary care, adult social care, and enabling services [1]."},
+    ]
+    answer = assistant.ask("What are the risks in the second one?", history=history)
+    assert "adult social care" in answer.query
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How will Granta be run once it has converted?",
+        "Different question: what does APMS stand for?",
+        "What is the Teckal exemption?",
+    ],
+)
+def test_a_question_that_stands_on_its_own_is_left_alone(assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation.answers import borrowed
+
+    history = [{"role": "user", "content": "What is blended finance?"}, {"role": "assistant", "content": "A mix of funding [1]."}]
+    answer = assistant.ask(question, history=history)
+    assert not borrowed(question, answer.query), answer.query
+
+
 def test_standalone_question_is_not_rewritten(assistant) -> None:  # type: ignore[no-untyped-def]
     history = [{"role": "user", "content": "What is Granta?"}, {"role": "assistant", "content": "A practice [1]."}]
     answer = assistant.ask("How many mutuals are there in Scotland?", history=history)
     assert not answer.rewritten
 
 
-@pytest.mark.parametrize(
-    "question",
-    ["How many mutuals are there in Scotland?", "How did the COVID-19 pandemic affect health and social care mutuals?"],
-)
-def test_questions_the_reports_do_not_cover_are_refused(assistant, question: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("question", ["What is the offside rule in football?", "How do I file a self-assessment tax return?"])
+def test_questions_off_the_reports_topic_are_refused(assistant, question: str) -> None:  # type: ignore[no-untyped-def]
     answer = assistant.ask(question)
-    assert answer.refused and answer.text == REFUSAL_TEXT
+    assert answer.state == "refused" and answer.text == REFUSAL_TEXT
     assert answer.citations == []
     assert answer.passages, "the nearest passages are offered"
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("What share of mutuals in health and social care made a profit in 2022?", "2022"),
+        ("How many staff does Granta Medical Practices employ?", "staff"),
+        ("How many mutuals are there in Scotland?", "Scotland"),
+        ("How did the COVID-19 pandemic affect health and social care mutuals?", "COVID"),
+    ],
+)
+def test_a_near_miss_says_what_is_missing_then_cites_the_nearest(assistant, question: str, missing: str) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask(question)
+    assert answer.state == "partial" and missing in answer.missing
+    first, _, rest = answer.text.partition("\n")
+    assert first.startswith("The reports don't") and missing in first and "[" not in first
+    assert answer.citations and spans_intact(assistant, answer)
+    assert re.search(r"\[1\]", rest), "the nearest thing the reports do say is cited"
+    assert answer.to_json()["state"] == "partial" and answer.to_json()["missing"] == answer.missing
+
+
+def test_the_nearest_figure_is_offered_for_a_year_the_reports_do_not_cover(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What share of mutuals in health and social care made a profit in 2022?")
+    assert "2018" in answer.text and "96%" in answer.text
+
+
+def test_no_sentence_is_quoted_twice(assistant) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation.answers import repeats_a_sentence
+
+    for question in ("What percentage of public service mutuals work in health and social care?", "What does the GOV.UK page say the report is for?"):
+        answer = assistant.ask(question)
+        assert not repeats_a_sentence(answer), answer.text
+
+
+def test_a_figure_question_leads_with_the_figure(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What percentage of public service mutuals work in health and social care?")
+    assert answer.text.startswith("48% of public service mutuals operate in health and social care.")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who wrote the report?", ("Baxendale and Mutual Ventures", "Authors:")),
+        ("Who commissioned the report?", ("Department for Digital, Culture, Media and Sport",)),
+        ("When was the report published?", ("4 November 2019",)),
+    ],
+)
+def test_questions_about_the_documents_are_answered_from_them(assistant, question: str, expected: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask(question)
+    assert answer.state == "answered", answer.text
+    assert any(e in answer_text(answer) for e in expected), answer.text
+    assert spans_intact(assistant, answer)
+
+
+def test_outlines_are_not_answers_unless_asked(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What holds back mutuals in primary care?")
+    assert "This section" not in answer.text and "is organised into" not in answer.text
+    outline = assistant.ask("How is the report organised into sections?")
+    assert "sections" in answer_text(outline)
 
 
 def test_empty_and_huge_questions_get_a_clear_message(assistant) -> None:  # type: ignore[no-untyped-def]
