@@ -144,6 +144,10 @@ def _print_answer(answer: Any, as_json: bool) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     _llm_overrides(args)
+    if args.note:
+        from assistant.notes import check_note_path
+
+        check_note_path(Path(args.note))  # before the answers are worked out, not after
     assistant = _load(args)
     answers = [assistant.ask(q) for q in args.question]
     if args.note:
