@@ -261,7 +261,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(
             *(
-                escape(str(row[c])) if c != "sha256" else row[c][:12]
+                escape(str(row[c])) if c != "sha256" else str(row[c])[:12]
                 for c in ("id", "title", "kind", "pages", "passages", "added", "sha256")
             )
         )
