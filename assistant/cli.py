@@ -307,7 +307,9 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    what = "ratings" if args.all else "answers flagged 👎"
+    what = (
+        ("rating" if args.all else "answer flagged 👎") if len(shown) == 1 else ("ratings" if args.all else "answers flagged 👎")
+    )
     table = Table(title=f"Feedback: {len(shown)} {what}, newest first", show_lines=True)
     for column in ("time", "rating", "question", "comment"):
         table.add_column(column)
