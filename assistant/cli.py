@@ -1,4 +1,4 @@
-"""The ``assistant`` command: index, search, ask, chat, add, list, remove, eval, bench, users.
+"""The ``assistant`` command: index, search, ask, chat, add, list, remove, feedback, eval, bench, users.
 
 Library errors (AssistantError) become one-line messages and a non-zero exit; nothing else is shown. Heavy
 modules are imported only by the commands that need them.
@@ -144,6 +144,10 @@ def _print_answer(answer: Any, as_json: bool) -> None:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     _llm_overrides(args)
+    if args.note:
+        from assistant.notes import check_note_path
+
+        check_note_path(Path(args.note))  # before the answers are worked out, not after
     assistant = _load(args)
     answers = [assistant.ask(q) for q in args.question]
     if args.note:
@@ -278,6 +282,45 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from assistant import feedback
+    from assistant.config import Settings
+
+    records = feedback.read(Settings.from_env().data_dir)
+    if args.to_questions:
+        drafts = feedback.to_questions(records)
+        if not drafts:
+            _err("No answer has been flagged 👎; nothing was written.")
+            return 0
+        feedback.write_questions(Path(args.to_questions), drafts, force=args.force)
+        print(
+            f"Wrote {len(drafts)} draft question{'s' if len(drafts) != 1 else ''} to {args.to_questions}; add evidence before use."
+        )
+        return 0
+    flagged = [r for r in records if args.all or r.get("rating") == "down"]
+    # newest first; records of the same millisecond in the reverse of the order they were written
+    shown = sorted(reversed(flagged), key=lambda r: str(r.get("time", "")), reverse=True)
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    what = (
+        ("rating" if args.all else "answer flagged 👎") if len(shown) == 1 else ("ratings" if args.all else "answers flagged 👎")
+    )
+    table = Table(title=f"Feedback: {len(shown)} {what}, newest first", show_lines=True)
+    for column in ("time", "rating", "question", "comment"):
+        table.add_column(column)
+    for r in shown:
+        time_ = str(r.get("time", ""))[:19].replace("T", " ")
+        rating = "👎" if r.get("rating") == "down" else "👍"
+        table.add_row(time_, rating, escape(_snippet(str(r.get("question", "")), 200)), escape(str(r.get("comment", ""))))
+    Console().print(table)
+    return 0
+
+
 def _users_file(args: argparse.Namespace) -> Path:
     from assistant.config import AppSettings
 
@@ -379,6 +422,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--no-index", action="store_true")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("feedback", help="answers people flagged (👎), and draft reference questions from them")
+    p.add_argument("--all", action="store_true", help="include answers rated 👍")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--to-questions", metavar="FILE", help="write draft questions (JSONL, eval/QUESTIONS.md) for the 👎 answers")
+    p.add_argument("--force", action="store_true", help="with --to-questions: replace FILE if it exists")
+    p.set_defaults(func=cmd_feedback)
+
     p = sub.add_parser("users", help="who may log in to the app (a users file of bcrypt hashes)")
     users = p.add_subparsers(dest="action", required=True)
     for action, func, what in (

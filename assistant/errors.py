@@ -64,3 +64,11 @@ class LoginConfigError(AssistantError):
 
 class UnsafeHost(AssistantError):
     """The app was asked to listen beyond this machine with no login and without --public."""
+
+
+class NoteError(AssistantError):
+    """A briefing note that cannot be written: a format other than .md or .docx, or a place that cannot be written."""
+
+
+class FeedbackError(AssistantError):
+    """Feedback that cannot be recorded or exported: an unknown rating, a data folder or file that cannot be written."""
