@@ -21,6 +21,7 @@ from assistant.answers.types import Answer
 from assistant.config import Settings
 from assistant.corpus import Document
 from assistant.corpus.manifest import read_library
+from assistant.corpus.profile import Profile, read_profile
 from assistant.errors import (
     AssistantError,
     BadQuestion,
@@ -86,6 +87,11 @@ class Assistant:
         self.index = index
         self.load_seconds = load_seconds
         self.warnings = list(warnings or [])
+        try:
+            self.profile = read_profile(settings.corpus_dir)
+        except CorpusError as exc:
+            self.profile = Profile()
+            self.warnings.append(str(exc))
         self.retriever = HybridRetriever(
             index.passages,
             index.vectors,
@@ -94,6 +100,7 @@ class Assistant:
             index.sentences,
             index.sentence_vectors,
             index.documents,
+            self.profile,
         )
         glossary = self.retriever.glossary.pairs
         self.rewriter = FollowUpRewriter(index.passages, [*glossary.values(), *glossary.keys()])

@@ -71,6 +71,7 @@ class RetrievalSettings:
     recommendation_boost: float = 0.4  # "should…?" prefers passages that recommend
     about_boost: float = 0.3  # "who wrote the report?" prefers front matter and short describing documents
     acronym_expansion: bool = True  # PCN ↔ Primary Care Network, mined from the documents
+    profile_synonyms: bool = True  # everyday words → the documents' words, from corpus/profile.toml
     decompose: bool = True  # "X versus Y", "who did A and who did B": each part searched as well
     expand_dense: bool = True
 

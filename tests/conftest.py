@@ -30,7 +30,14 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("ASSISTANT_INDEX", str(base / "default-index"))
     monkeypatch.setenv("ASSISTANT_DATA", str(base / "default-data"))
-    for name in ("ASSISTANT_LLM_URL", "ASSISTANT_LLM_MODEL", "ASSISTANT_LLM_API_KEY", "ASSISTANT_CORPUS", "ASSISTANT_APP_AUTH", "ASSISTANT_APP_USERS"):
+    for name in (
+        "ASSISTANT_LLM_URL",
+        "ASSISTANT_LLM_MODEL",
+        "ASSISTANT_LLM_API_KEY",
+        "ASSISTANT_CORPUS",
+        "ASSISTANT_APP_AUTH",
+        "ASSISTANT_APP_USERS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -92,6 +99,8 @@ def small_copy(tmp_path: Path, small_assistant):  # type: ignore[no-untyped-def]
     """A private copy of the small library and of its built index (nothing embedded again)."""
     from dataclasses import replace
 
-    settings = replace(small_assistant.settings, corpus_dir=copy_library(tmp_path / "corpus", SMALL), index_dir=tmp_path / "index")
+    settings = replace(
+        small_assistant.settings, corpus_dir=copy_library(tmp_path / "corpus", SMALL), index_dir=tmp_path / "index"
+    )
     shutil.copytree(small_assistant.settings.index_dir, settings.index_dir, ignore=shutil.ignore_patterns(".lock"))
     return settings

@@ -131,7 +131,9 @@ def test_recommendations_are_told_by_structure_not_one_reports_wording() -> None
     def passage(i: int, text: str, section: str, kind: str = "text") -> Passage:
         return Passage(id=f"d#{i}", doc_id="d", title="T", section=section, text=text, start=0, end=len(text), kind=kind)
 
-    assert labelled("Recommendation 2: Continue to support mutuals.") and labelled("Some context.\nR4. Fund the trust for five years.")
+    assert labelled("Recommendation 2: Continue to support mutuals.") and labelled(
+        "Some context.\nR4. Fund the trust for five years."
+    )
     assert not labelled("Our research led to a recommendation 2 years ago.")
     flags = recommending(
         [

@@ -134,7 +134,10 @@ def test_the_nearest_figure_is_offered_for_a_year_the_reports_do_not_cover(assis
 def test_no_sentence_is_quoted_twice(assistant) -> None:  # type: ignore[no-untyped-def]
     from assistant.evaluation.answers import repeats_a_sentence
 
-    for question in ("What percentage of public service mutuals work in health and social care?", "What does the GOV.UK page say the report is for?"):
+    for question in (
+        "What percentage of public service mutuals work in health and social care?",
+        "What does the GOV.UK page say the report is for?",
+    ):
         answer = assistant.ask(question)
         assert not repeats_a_sentence(answer), answer.text
 

@@ -125,10 +125,18 @@ def test_hard_wrapped_text_is_told_by_its_lines_and_mended(docs) -> None:  # typ
 def test_wrapped_text_from_any_report_is_rejoined() -> None:
     lines = []
     for i in range(12):
-        lines += [f"The community transport scheme number {i} carried many older passengers to", "", "clinics and shops across the county every week.", ""]
+        lines += [
+            f"The community transport scheme number {i} carried many older passengers to",
+            "",
+            "clinics and shops across the county every week.",
+            "",
+        ]
     parsed = TextParser().parse("\n".join(lines).encode(), "scheme.txt")
     paragraphs = [b.text for b in parsed.blocks if b.kind == "para"]
-    assert paragraphs[0] == "The community transport scheme number 0 carried many older passengers to clinics and shops across the county every week."
+    assert (
+        paragraphs[0]
+        == "The community transport scheme number 0 carried many older passengers to clinics and shops across the county every week."
+    )
 
 
 def test_table_rows_read_as_sentences_not_pipes(docs) -> None:  # type: ignore[no-untyped-def]
@@ -143,7 +151,11 @@ def test_contents_list_gives_the_structure_and_is_not_kept_as_text(docs) -> None
     report = docs["report"]
     assert "Acknowledgements\t4" not in report.text
     sections = {b.section for b in report.blocks}
-    assert ("High potential service areas", "Primary Care", "Risks and barriers to increased use of public service mutuals") in sections
+    assert (
+        "High potential service areas",
+        "Primary Care",
+        "Risks and barriers to increased use of public service mutuals",
+    ) in sections
 
 
 def test_headings_in_capitals_keep_the_documents_own_acronyms(docs) -> None:  # type: ignore[no-untyped-def]

@@ -57,7 +57,10 @@ def test_the_format_is_told_by_content_not_by_name(data: bytes, name: str, kind:
     assert detect(data, name) == kind
 
 
-@pytest.mark.parametrize(("data", "reason"), [(b"", "empty"), (b"PK\x03\x04not a real zip", "not a PDF, Word"), (bytes(range(256)) * 8, "binary|not UTF-8")])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [(b"", "empty"), (b"PK\x03\x04not a real zip", "not a PDF, Word"), (bytes(range(256)) * 8, "binary|not UTF-8")],
+)
 def test_what_is_not_a_document_is_refused_with_a_reason(data: bytes, reason: str) -> None:
     with pytest.raises(DocumentError, match=reason):
         parse_bytes(data, "thing.docx")
@@ -86,7 +89,9 @@ def test_markdown_front_matter_footnotes_and_tables() -> None:
     kind, parsed, blocks = _blocks(md, "review.md")
     assert kind == "markdown" and parsed.metadata.title == "Library Review" and parsed.metadata.authors == "Calloway Hurst"
     assert [(b.text, len(b.section)) for b in blocks if b.kind == "heading"][:2] == [("Findings", 1), ("Money", 2)]
-    assert next(b for b in blocks if b.kind == "row").text == "Source: Council; 2024: 9,400" or "Council: 9,400" in " ".join(b.text for b in blocks)
+    assert next(b for b in blocks if b.kind == "row").text == "Source: Council; 2024: 9,400" or "Council: 9,400" in " ".join(
+        b.text for b in blocks
+    )
     assert parsed.footnotes == {1: "Trust annual report."}
 
 
@@ -109,7 +114,9 @@ def test_docx_heading_styles_lists_and_table_header() -> None:
     buffer = io.BytesIO()
     document.save(buffer)
     kind, parsed, blocks = _blocks(buffer.getvalue(), "evaluation.docx")
-    assert kind == "docx" and parsed.metadata.title == "Housing First Evaluation" and parsed.metadata.authors == "Corbel Institute"
+    assert (
+        kind == "docx" and parsed.metadata.title == "Housing First Evaluation" and parsed.metadata.authors == "Corbel Institute"
+    )
     assert [(b.text, len(b.section)) for b in blocks if b.kind == "heading"] == [("2 Methods", 1), ("2.1 Data", 2)]
     assert any(b.kind == "bullet" and b.text == "Interviews" for b in blocks)
     row = next(b for b in blocks if b.kind == "row")
@@ -137,7 +144,10 @@ def test_rows_read_as_sentences() -> None:
     assert row_text(("Includes less costly initiatives", "Might not reach everyone who needs it"), ()) == (
         "Includes less costly initiatives: Might not reach everyone who needs it"
     )
-    assert row_text(("Allows quality to be kept high", "Costly to run at a distance", "Strong local leaders"), ("Advantages", "Disadvantages", "Key success factors")) == (
+    assert row_text(
+        ("Allows quality to be kept high", "Costly to run at a distance", "Strong local leaders"),
+        ("Advantages", "Disadvantages", "Key success factors"),
+    ) == (
         "Advantages: Allows quality to be kept high; Disadvantages: Costly to run at a distance; Key success factors: Strong local leaders"
     )
 
@@ -202,7 +212,9 @@ def test_running_headers_footers_and_page_numbers_are_not_text(tmp_path: Path) -
     for chapter in range(1, 5):
         document.add_heading(f"Chapter {chapter}", level=1)
         for n in range(14):
-            document.add_paragraph(f"Paragraph {n} of chapter {chapter} describes how the scheme served riders in the county, " * 3)
+            document.add_paragraph(
+                f"Paragraph {n} of chapter {chapter} describes how the scheme served riders in the county, " * 3
+            )
     source = tmp_path / "review.docx"
     document.save(str(source))
     pdf = convert(source, "pdf", tmp_path)

@@ -49,7 +49,9 @@ def test_acronym_query_reaches_the_passage_using_the_full_name(assistant) -> Non
 def test_question_of_what_ought_to_be_done_puts_the_recommendation_first(assistant) -> None:  # type: ignore[no-untyped-def]
     asks = "Should there be training for mutual leaders?"
     plain = "What is the Mutuals Support Programme?"
-    without = assistant.with_settings(replace(assistant.settings, retrieval=replace(assistant.settings.retrieval, recommendation_boost=0.0)))
+    without = assistant.with_settings(
+        replace(assistant.settings, retrieval=replace(assistant.settings.retrieval, recommendation_boost=0.0))
+    )
     with_cue = assistant.search(asks, k=5)
     plain_with_cue = [p.id for p in assistant.search(plain, k=5)]
     without_cue = without.search(asks, k=5)

@@ -33,6 +33,7 @@ RULES = (
     Rule("recommending passages for 'should…?' (retrieval)", "retrieval", {"recommendation_boost": 0.0}),
     Rule("front matter for questions about a document", "retrieval", {"about_boost": 0.0}),
     Rule("acronym expansion from the documents", "retrieval", {"acronym_expansion": False}),
+    Rule("synonyms in the corpus profile", "retrieval", {"profile_synonyms": False}),
     Rule("two-part questions searched part by part", "retrieval", {"decompose": False}),
     Rule("term coverage (answers)", "answers", {"coverage_weight": 0.0}),
     Rule("answer-type bonus (figure, date, name)", "answers", {"type_weight": 0.0, "direct_weight": 0.0}),

@@ -65,8 +65,9 @@ def _name_from_definition(acronym: str, definition: str) -> str | None:
     return name if len(name.split()) >= 2 and _initials_match(acronym, name) else None
 
 
-def build_glossary(passages: list[Passage]) -> Glossary:
-    pairs: dict[str, str] = {}
+def build_glossary(passages: list[Passage], known: dict[str, str] | None = None) -> Glossary:
+    """Acronym → name pairs mined from the documents, with those the corpus profile adds."""
+    pairs: dict[str, str] = dict(known or {})
     for p in passages:
         if p.kind == "glossary":
             for line in p.text.split("\n"):

@@ -19,6 +19,7 @@ import numpy as np
 from assistant.chunks.sentences import Sentence
 from assistant.config import RetrievalSettings
 from assistant.corpus import Document
+from assistant.corpus.profile import Profile
 from assistant.index.embedder import Embedder
 from assistant.passage import Passage
 from assistant.retrieval.about import asks_about_document, describes_itself, front_matter
@@ -105,6 +106,7 @@ class HybridRetriever:
         sentences: list[Sentence],
         sentence_vectors: Any,
         documents: dict[str, Document],
+        profile: Profile | None = None,
     ):
         import faiss
 
@@ -139,7 +141,8 @@ class HybridRetriever:
             self.sentences_of[sentence.passage].append(i)
         self.line_start = [self._starts_line(s) for s in self.sentences]
         self.bm25 = BM25Index([p.embed_text for p in passages])
-        self.glossary: Glossary = build_glossary(passages)
+        self.profile = profile or Profile()
+        self.glossary: Glossary = build_glossary(passages, self.profile.acronyms)
         texts = [p.embed_text for p in passages if not p.section.endswith("Bibliography")]
         texts += [" ".join((d.title, *d.aliases, d.authors, d.publisher)) for d in documents.values()]
         self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
@@ -203,7 +206,11 @@ class HybridRetriever:
         return scores
 
     def expand(self, query: str) -> str:
-        return self.glossary.expand(query) if self.settings.acronym_expansion else query
+        """The query with the other side of its acronyms (PCN ↔ Primary Care Network) and, for the lexical
+        search, the documents' words for everyday phrasings named in the corpus profile."""
+        expanded = self.glossary.expand(query) if self.settings.acronym_expansion else query
+        words = self.profile.related_words(query) if self.settings.profile_synonyms else []
+        return f"{expanded} ({' '.join(words)})" if words else expanded
 
     def embed_query(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.embed([query]), dtype=np.float32)
@@ -229,7 +236,9 @@ class HybridRetriever:
     def _rank(self, query: str, n: int) -> tuple[list[tuple[int, float, dict[str, Any]]], np.ndarray]:
         """Candidates for one query, best first: (position, score, signals), and the query vector."""
         expanded = self.expand(query)
-        vector = self.embed_query(expanded if self.settings.expand_dense else query)
+        vector = self.embed_query(
+            self.glossary.expand(query) if self.settings.expand_dense and self.settings.acronym_expansion else query
+        )
         dense = self.dense(vector, n)
         by_sentence = self.sentence_dense(vector, self.settings.sentence_candidates)
         lexical = self.bm25.search(expanded, n)
@@ -330,5 +339,5 @@ class HybridRetriever:
             neighbours[passage.id] = section
         names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
         unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
-        weights = self.bm25.weights(content_terms(query))
+        weights = self.bm25.weights(content_terms(self.expand(query)))  # the question's words, and the documents' for them
         return Hits(query, results, sentences, vector[:1], neighbours, unknown, weights)
