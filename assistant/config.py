@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+# Per-user, outside the package: an installed package's folder may be read-only.
+DEFAULT_MODEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assistant"
 
 
 def _env(name: str, default: str) -> str:
@@ -35,6 +37,7 @@ class Settings:
     corpus_dir: Path = REPO_ROOT / "corpus"
     index_dir: Path = REPO_ROOT / "index"
     model: str = BUNDLED_MODEL
+    model_cache: Path = DEFAULT_MODEL_CACHE  # derived model files (the ONNX export), rebuilt when missing
     index_type: str = "flat"  # "flat" (exact inner product) or "hnsw"
     batch_size: int = 32
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
@@ -56,6 +59,7 @@ class Settings:
             corpus_dir=Path(_env("ASSISTANT_CORPUS", str(cls.corpus_dir))),
             index_dir=Path(_env("ASSISTANT_INDEX", str(cls.index_dir))),
             model=_env("ASSISTANT_MODEL", BUNDLED_MODEL),
+            model_cache=Path(_env("ASSISTANT_MODEL_CACHE", str(DEFAULT_MODEL_CACHE))).expanduser(),
             index_type=_env("ASSISTANT_INDEX_TYPE", "flat"),
             llm_url=_env("ASSISTANT_LLM_URL", ""),
             llm_model=_env("ASSISTANT_LLM_MODEL", ""),
