@@ -31,7 +31,7 @@ from assistant.config import ChunkSettings, Settings
 from assistant.corpus import load_documents
 from assistant.evaluation.questions import DEFAULT_QUESTIONS, load_questions
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder, bundled_model_path
-from assistant.index.onnx_encoder import VARIANTS, OnnxEmbedder, cached_export, normalize
+from assistant.index.onnx_encoder import VARIANTS, OnnxEmbedder, available_cores, cached_export, normalize
 from assistant.index.store import expected_settings, sentence_embed_text
 from assistant.passage import Passage
 
@@ -187,7 +187,7 @@ def run_once(embedder: Embedder, corpus: Corpus, queries: list[str]) -> tuple[di
     return vectors, speeds
 
 
-def measure(cache: Path, repeats: int, rounds: int, late: bool) -> dict[str, Any]:
+def measure(cache: Path, repeats: int, rounds: int, threads: int, late: bool) -> dict[str, Any]:
     """Every figure the module docstring lists, as one JSON-ready dict.
 
     Speeds are medians over ``rounds`` passes that take the encoders in turn, so a burst of load from
@@ -195,11 +195,11 @@ def measure(cache: Path, repeats: int, rounds: int, late: bool) -> dict[str, Any
     """
     import torch
 
-    torch.set_num_threads(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     started = time.perf_counter()
     folder = cached_export(bundled_model_path(), "fp32", cache, notify=lambda m: print(m, file=sys.stderr))
     results: dict[str, Any] = {"export_or_open_s": round(time.perf_counter() - started, 1), "threads": torch.get_num_threads()}
-    onnx = {v: OnnxEmbedder(variant=v, cache_dir=cache) for v in VARIANTS}
+    onnx = {v: OnnxEmbedder(variant=v, cache_dir=cache, threads=threads) for v in VARIANTS}
     embedders: dict[str, Embedder] = {"torch": SentenceTransformerEmbedder(), **onnx}
     corpus = load_corpus(Settings.from_env(), embedders["torch"])
     queries = [q.question for q in load_questions(DEFAULT_QUESTIONS) if q.split == "dev"][:QUERIES]
@@ -254,11 +254,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="write the figures as JSON to stdout instead of a table")
     parser.add_argument("--cache", type=Path, help="model cache to export into and reuse (default: a temporary one)")
     parser.add_argument("--repeats", type=int, default=3, help="fresh processes started per encoder (median reported)")
+    parser.add_argument(
+        "--threads", type=int, default=available_cores(), help="threads per encoder (default: the cores this process may use)"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over all texts per encoder (median reported)")
     parser.add_argument("--no-late-chunking", action="store_true", help="skip the late-chunking experiment")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="assistant-onnx-check-") as tmp:
-        results = measure(args.cache or Path(tmp), max(1, args.repeats), max(1, args.rounds), not args.no_late_chunking)
+        results = measure(
+            args.cache or Path(tmp), max(1, args.repeats), max(1, args.rounds), max(1, args.threads), not args.no_late_chunking
+        )
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 

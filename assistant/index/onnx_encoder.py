@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -65,27 +66,34 @@ def source_hash(model_dir: Path) -> str:
 
 
 def remembered_source_hash(model_dir: Path, root: Path) -> str:
-    """``source_hash`` kept in ``root/sources/`` under the files' names, sizes and mtimes.
+    """``source_hash``, remembered in ``root/sources/`` under the files' names, sizes and mtimes.
 
     Hashing the 90 MB of weights costs about 0.15 s, a third of opening the encoder; a reinstall replaces
     the files (new mtimes), so a changed model still gets a new hash.
     """
-    stats = sorted(
-        (p.relative_to(model_dir).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in model_dir.rglob("*") if p.is_file()
-    )
-    key = hashlib.sha256(json.dumps([EXPORT_VERSION, str(model_dir.resolve()), stats]).encode("utf-8")).hexdigest()
-    memo = root / "sources" / key
+    memo = _memo_path(model_dir, root)
     with contextlib.suppress(OSError, UnicodeDecodeError):
         remembered = memo.read_text(encoding="ascii").strip()
         if len(remembered) == 64:
             return remembered
     digest = source_hash(model_dir)
+    _remember(memo, digest)
+    return digest
+
+
+def _memo_path(model_dir: Path, root: Path) -> Path:
+    files = sorted(p for p in model_dir.rglob("*") if p.is_file())
+    stats = [(p.relative_to(model_dir).as_posix(), st.st_size, st.st_mtime_ns) for p in files for st in [p.stat()]]
+    key = hashlib.sha256(json.dumps([EXPORT_VERSION, str(model_dir.resolve()), stats]).encode("utf-8")).hexdigest()
+    return root / "sources" / key
+
+
+def _remember(memo: Path, digest: str) -> None:
     with contextlib.suppress(OSError):  # a read-only cache only costs the hashing next time
         memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_name(f".{key}.{os.getpid()}.tmp")
+        tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
         tmp.write_text(digest, encoding="ascii")
         os.replace(tmp, memo)
-    return digest
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -168,14 +176,15 @@ def _export_fp32(model_dir: Path, target: Path, max_length: int) -> None:
             return out.last_hidden_state
 
     wrapper = TokenEmbeddings(model).eval()
-    sample = _sample_inputs(max_length)
-    tensors = tuple(torch.from_numpy(sample[name]) for name in INPUT_NAMES)
+    traced = tuple(torch.from_numpy(_sample_inputs(2, 16)[name]) for name in INPUT_NAMES)
     axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUT_NAMES, "token_embeddings")}
+    # Checked on another batch size and length than the trace, with padding, so the dynamic axes are tested too.
+    sample = _sample_inputs(3, min(40, max_length))
     with _quiet(), torch.no_grad():
         # The TorchScript exporter: the dynamo one needs onnxscript, which is not a dependency.
         torch.onnx.export(
             wrapper,
-            tensors,
+            traced,
             str(target),
             dynamo=False,
             opset_version=17,
@@ -183,16 +192,15 @@ def _export_fp32(model_dir: Path, target: Path, max_length: int) -> None:
             output_names=["token_embeddings"],
             dynamic_axes=axes,
         )
-        expected = wrapper(*tensors).numpy()
+        expected = wrapper(*(torch.from_numpy(sample[name]) for name in INPUT_NAMES)).numpy()
     _check_against(target, sample, expected)
 
 
-def _sample_inputs(max_length: int) -> dict[str, np.ndarray]:
-    """Two rows of different lengths, so the check covers padding and a sequence length unlike the trace's."""
-    rng = np.random.default_rng(0)
-    ids = rng.integers(1000, 20000, size=(2, min(40, max_length)), dtype=np.int64)
+def _sample_inputs(rows: int, length: int) -> dict[str, np.ndarray]:
+    """Random word pieces; the last row is padded after its first half."""
+    ids = np.random.default_rng(0).integers(1000, 20000, size=(rows, length), dtype=np.int64)
     mask = np.ones_like(ids)
-    mask[1, 17:] = 0
+    mask[-1, length // 2 :] = 0
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
 
@@ -223,10 +231,10 @@ def export_onnx(model_dir: Path, cache_dir: Path) -> Path:
     facts = pooling_facts(model_dir)
     digest = source_hash(model_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(cache_dir)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir))
     try:
-        _export_fp32(model_dir, tmp / VARIANTS["fp32"], facts["max_seq_length"])
-        _quantize(tmp / VARIANTS["fp32"], tmp / VARIANTS["int8"])
+        _write_models(model_dir, tmp, facts["max_seq_length"])
         shutil.copyfile(model_dir / "tokenizer.json", tmp / "tokenizer.json")
         (tmp / "pooling.json").write_text(json.dumps(facts, indent=2), encoding="utf-8")
         files = [*VARIANTS.values(), "tokenizer.json", "pooling.json"]
@@ -238,12 +246,32 @@ def export_onnx(model_dir: Path, cache_dir: Path) -> Path:
             "files": {name: _sha256(tmp / name) for name in files},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        return _move_into_place(tmp, cache_dir / digest)
+        folder = _move_into_place(tmp, cache_dir / digest)
+        _remember(_memo_path(model_dir, cache_dir), digest)  # mends a memo that led to a wrong folder
+        return folder
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _write_models(model_dir: Path, folder: Path, max_length: int) -> None:
+    try:
+        _export_fp32(model_dir, folder / VARIANTS["fp32"], max_length)
+        _quantize(folder / VARIANTS["fp32"], folder / VARIANTS["int8"])
+    except ImportError as exc:  # a torch-free install can still use an export copied into the cache
+        raise ModelMissing("Exporting the model to ONNX (once) needs torch, transformers and onnx installed.") from exc
+
+
+def _clean_leftovers(cache_dir: Path) -> None:
+    """Remove folders of exports killed midway (an hour old: an export takes about a minute)."""
+    for path in [*cache_dir.glob(".tmp-*"), *cache_dir.glob(".old-*")]:
+        with contextlib.suppress(OSError):
+            if time.time() - path.stat().st_mtime > 3600:
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def _move_into_place(tmp: Path, final: Path) -> Path:
+    if final.exists() and not any(export_problem(final, v) for v in VARIANTS):
+        return final  # another process exported meanwhile: keep the folder it may already have open
     if final.exists():  # a damaged earlier export: set it aside first, a folder cannot replace a full one
         stale = Path(tempfile.mkdtemp(prefix=".old-", dir=final.parent))
         os.replace(final, stale / final.name)
@@ -286,16 +314,16 @@ def cached_export(model_dir: Path, variant: str, cache_dir: Path | None = None, 
     if folder.exists():
         notify(f"The cached ONNX export of the embedding model is damaged ({problem}): exporting it again…")
     else:
-        notify(f"Exporting the embedding model to ONNX in {root}: a one-time step of about a minute…")
-    export_onnx(model_dir, root)
+        notify(f"Exporting the embedding model to ONNX in {root}: a one-time step of under a minute…")
+    folder = export_onnx(model_dir, root)
     problem = export_problem(folder, variant)
     if problem:
         raise ModelMissing(f"The ONNX export of the embedding model is unusable: {problem}.")
     return folder
 
 
-def _cores() -> int:
-    # The cores this process may run on, not the machine's: containers often pin fewer.
+def available_cores() -> int:
+    """The cores this process may run on (not the machine's: containers often pin fewer)."""
     affinity = getattr(os, "sched_getaffinity", None)
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
@@ -304,7 +332,8 @@ class OnnxEmbedder:
     """The Embedder protocol on onnxruntime + tokenizers + numpy: no torch, transformers or sentence-transformers.
 
     ``variant`` is "fp32" (the model's own weights) or "int8" (quantised weights); each has its own
-    ``name`` so an index is never filled with vectors of two variants.
+    ``name`` so an index is never filled with vectors of two variants. ``threads`` defaults to the cores
+    this process may use.
     """
 
     def __init__(
@@ -314,6 +343,7 @@ class OnnxEmbedder:
         batch_size: int = 32,
         cache_dir: Path | None = None,
         notify: Notify = _stderr,
+        threads: int | None = None,
     ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -339,7 +369,7 @@ class OnnxEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _cores()
+        options.intra_op_num_threads = threads or available_cores()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(str(folder / VARIANTS[variant]), options, providers=["CPUExecutionProvider"])
