@@ -2,11 +2,13 @@
 
 On every passage and sentence text of the corpus: cosine between the two paths' vectors, throughput
 (same texts, batches of 32, one thread per core), one-query latency, the top-10 passages a query gets,
-the time a fresh process takes to import and open each encoder, and the model file sizes. Also, as a
+the time a fresh process takes to import and open each encoder, and the model file sizes. With
+``--retrieval``, the project's retrieval evaluation on an index built by each encoder. Also, as a
 separate experiment that nothing else uses, "late chunking": sentence vectors pooled from their
 passage's token states against sentence vectors embedded on their own.
 
-Nothing permanent is built: the export goes to a temporary model cache unless ``--cache`` names one.
+Nothing permanent is built: the export goes to a temporary model cache unless ``--cache`` names one,
+and the indexes to a temporary folder.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from assistant.passage import Passage
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 QUERIES = 50
+RETRIEVAL_METRICS = ("hit_rate@1", "mrr@10", "recall@10", "ndcg@10")
 OPEN_SNIPPETS = {
     "torch": "from assistant.index.embedder import SentenceTransformerEmbedder as E; e = E()",
     "fp32": "from assistant.index.onnx_encoder import OnnxEmbedder as E; e = E(variant='fp32')",
@@ -76,23 +79,28 @@ def cosine_summary(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def timed_embed(embedder: Embedder, texts: list[str]) -> tuple[np.ndarray, float]:
-    """Vectors and texts per second, after a small warm-up batch."""
+def timed_embed(embedder: Embedder, texts: list[str]) -> tuple[np.ndarray, float, float]:
+    """Vectors, texts per second and texts per CPU-second, after a small warm-up batch.
+
+    CPU time barely moves when another process takes a core; wall time can double. With one thread,
+    texts per CPU-second is what a quiet machine would show.
+    """
     embedder.embed(texts[:8])
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     vectors = embedder.embed(texts)
-    return vectors, len(texts) / (time.perf_counter() - started)
+    return vectors, len(texts) / (time.perf_counter() - wall), len(texts) / (time.process_time() - cpu)
 
 
-def query_latency_ms(embedder: Embedder, queries: list[str]) -> float:
-    """Median milliseconds to embed one query, queries one at a time."""
+def query_latency_ms(embedder: Embedder, queries: list[str]) -> tuple[float, float]:
+    """Median milliseconds to embed one query, queries one at a time: wall and CPU."""
     embedder.embed(queries[:3])
-    times = []
+    walls, cpus = [], []
     for query in queries:
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         embedder.embed([query])
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+        walls.append((time.perf_counter() - wall) * 1000)
+        cpus.append((time.process_time() - cpu) * 1000)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def dense_agreement(reference: dict[str, np.ndarray], other: dict[str, np.ndarray], k: int = 10) -> dict[str, float]:
@@ -176,18 +184,35 @@ def file_sizes(folder: Path) -> dict[str, float]:
 
 def run_once(embedder: Embedder, corpus: Corpus, queries: list[str]) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """One timed pass over every text: the vectors and the speeds."""
-    passages, passages_per_s = timed_embed(embedder, corpus.passage_texts)
-    sentences, sentences_per_s = timed_embed(embedder, corpus.sentence_texts)
+    passages, passages_per_s, passages_per_cpu_s = timed_embed(embedder, corpus.passage_texts)
+    sentences, sentences_per_s, sentences_per_cpu_s = timed_embed(embedder, corpus.sentence_texts)
     vectors = {"passages": passages, "sentences": sentences, "queries": embedder.embed(queries)}
+    query_ms, query_cpu_ms = query_latency_ms(embedder, queries)
     speeds = {
         "passages_per_s": passages_per_s,
         "sentences_per_s": sentences_per_s,
-        "query_ms": query_latency_ms(embedder, queries),
+        "query_ms": query_ms,
+        "passages_per_cpu_s": passages_per_cpu_s,
+        "sentences_per_cpu_s": sentences_per_cpu_s,
+        "query_cpu_ms": query_cpu_ms,
     }
     return vectors, speeds
 
 
-def measure(cache: Path, repeats: int, rounds: int, threads: int, late: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Options:
+    """What to measure and how; see ``main`` for each option's meaning."""
+
+    workdir: Path  # temporary: the model cache unless ``cache`` is given, and the retrieval indexes
+    cache: Path | None = None
+    repeats: int = 3
+    rounds: int = 1
+    threads: int = 1
+    late_chunking: bool = True
+    retrieval: bool = False
+
+
+def measure(options: Options) -> dict[str, Any]:
     """Every figure the module docstring lists, as one JSON-ready dict.
 
     Speeds are medians over ``rounds`` passes that take the encoders in turn, so a burst of load from
@@ -195,34 +220,55 @@ def measure(cache: Path, repeats: int, rounds: int, threads: int, late: bool) ->
     """
     import torch
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(options.threads)
+    load_start = round(os.getloadavg()[0], 2)  # other processes' load skews wall times: report it
+    cache = options.cache or options.workdir / "model-cache"
     started = time.perf_counter()
     folder = cached_export(bundled_model_path(), "fp32", cache, notify=lambda m: print(m, file=sys.stderr))
     results: dict[str, Any] = {"export_or_open_s": round(time.perf_counter() - started, 1), "threads": torch.get_num_threads()}
-    onnx = {v: OnnxEmbedder(variant=v, cache_dir=cache, threads=threads) for v in VARIANTS}
+    onnx = {v: OnnxEmbedder(variant=v, cache_dir=cache, threads=options.threads) for v in VARIANTS}
     embedders: dict[str, Embedder] = {"torch": SentenceTransformerEmbedder(), **onnx}
     corpus = load_corpus(Settings.from_env(), embedders["torch"])
     queries = [q.question for q in load_questions(DEFAULT_QUESTIONS) if q.split == "dev"][:QUERIES]
     results["texts"] = {"passages": len(corpus.passages), "sentences": len(corpus.sentences), "queries": len(queries)}
     vectors: dict[str, dict[str, np.ndarray]] = {}
     speeds: dict[str, list[dict[str, float]]] = {kind: [] for kind in embedders}
-    for round_ in range(rounds):
+    for round_ in range(options.rounds):
         for kind, embedder in embedders.items():
-            print(f"Round {round_ + 1}/{rounds}: {kind}…", file=sys.stderr, flush=True)
+            print(f"Round {round_ + 1}/{options.rounds}: {kind}…", file=sys.stderr, flush=True)
             vectors[kind], speed = run_once(embedder, corpus, queries)
             speeds[kind].append(speed)
     for kind, embedder in embedders.items():
         results[kind] = {"name": embedder.name}
         results[kind].update({key: round(statistics.median(s[key] for s in speeds[kind]), 2) for key in speeds[kind][0]})
-        results[kind]["fresh_process"] = fresh_process_seconds(kind, cache, repeats)
+        results[kind]["fresh_process"] = fresh_process_seconds(kind, cache, options.repeats)
     for variant in VARIANTS:
         ref, got = vectors["torch"], vectors[variant]
         results[variant]["cosine_vs_torch"] = {part: cosine_summary((ref[part] * got[part]).sum(axis=1)) for part in ref}
         results[variant]["dense_search_vs_torch"] = dense_agreement(ref, got)
     results["file_mb"] = file_sizes(folder)
-    if late:
+    results["load_average"] = {"start": load_start, "end": round(os.getloadavg()[0], 2)}
+    if options.late_chunking:
         results["late_chunking_fp32"] = late_chunking(onnx["fp32"], corpus)
+    if options.retrieval:
+        results["retrieval"] = retrieval_quality(embedders, options.workdir)
     return results
+
+
+def retrieval_quality(embedders: dict[str, Embedder], workdir: Path) -> dict[str, Any]:
+    """The project's retrieval evaluation (``assistant eval`` without baselines) on an index built by each encoder."""
+    from assistant.api import Assistant
+    from assistant.evaluation.run import evaluate
+
+    out: dict[str, Any] = {}
+    for kind, embedder in embedders.items():
+        print(f"Building an index with {kind} and evaluating it…", file=sys.stderr, flush=True)
+        settings = replace(Settings.from_env(), index_dir=workdir / f"index-{kind}")
+        assistant = Assistant.load(settings, embedder=embedder, notify=lambda _m: None)
+        splits = evaluate(assistant, DEFAULT_QUESTIONS, with_baselines=False, progress=False)["systems"]["project"]["splits"]
+        out[kind] = {split: {m: splits[split][m] for m in RETRIEVAL_METRICS} for split in ("dev", "test")}
+        out[kind]["embed_s"] = assistant.index.manifest.get("embed_seconds")
+    return out
 
 
 def table(results: dict[str, Any]) -> str:
@@ -232,6 +278,9 @@ def table(results: dict[str, Any]) -> str:
         ("passages / s", [results[k]["passages_per_s"] for k in kinds]),
         ("sentences / s", [results[k]["sentences_per_s"] for k in kinds]),
         ("one query, median ms", [results[k]["query_ms"] for k in kinds]),
+        ("passages / CPU-s", [results[k]["passages_per_cpu_s"] for k in kinds]),
+        ("sentences / CPU-s", [results[k]["sentences_per_cpu_s"] for k in kinds]),
+        ("one query, median CPU ms", [results[k]["query_cpu_ms"] for k in kinds]),
         ("fresh process: import+open+1 query s", [results[k]["fresh_process"]["import_open_embed_s"] for k in kinds]),
         ("fresh process: wall s", [results[k]["fresh_process"]["wall_s"] for k in kinds]),
         ("fresh process imports torch", [results[k]["fresh_process"]["imports_torch"] for k in kinds]),
@@ -243,7 +292,10 @@ def table(results: dict[str, Any]) -> str:
         rows.append((f"dense search vs torch, {stat}", ["", *(results[v]["dense_search_vs_torch"][stat] for v in VARIANTS)]))
     lines = [f"{'':40}" + "".join(f"{k:>12}" for k in kinds)]
     lines += [f"{label:40}" + "".join(f"{v!s:>12}" for v in values) for label, values in rows]
-    lines.append(f"texts: {results['texts']}   threads: {results['threads']}   files (MB): {results['file_mb']}")
+    lines.append(f"texts: {results['texts']}   threads: {results['threads']}   load average: {results['load_average']}")
+    lines.append(f"files (MB): {results['file_mb']}   export (or open) s: {results['export_or_open_s']}")
+    for kind, scores in results.get("retrieval", {}).items():
+        lines.append(f"retrieval with an index built by {kind}: {json.dumps(scores)}")
     if "late_chunking_fp32" in results:
         lines.append(f"late chunking (fp32): {json.dumps(results['late_chunking_fp32'])}")
     return "\n".join(lines)
@@ -254,16 +306,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="write the figures as JSON to stdout instead of a table")
     parser.add_argument("--cache", type=Path, help="model cache to export into and reuse (default: a temporary one)")
     parser.add_argument("--repeats", type=int, default=3, help="fresh processes started per encoder (median reported)")
-    parser.add_argument(
-        "--threads", type=int, default=available_cores(), help="threads per encoder (default: the cores this process may use)"
-    )
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over all texts per encoder (median reported)")
+    parser.add_argument("--threads", type=int, default=available_cores(), help="threads per encoder (default: the usable cores)")
     parser.add_argument("--no-late-chunking", action="store_true", help="skip the late-chunking experiment")
+    parser.add_argument("--retrieval", action="store_true", help="also build an index with each encoder and evaluate retrieval")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="assistant-onnx-check-") as tmp:
-        results = measure(
-            args.cache or Path(tmp), max(1, args.repeats), max(1, args.rounds), max(1, args.threads), not args.no_late_chunking
+        options = Options(
+            workdir=Path(tmp),
+            cache=args.cache,
+            repeats=max(1, args.repeats),
+            rounds=max(1, args.rounds),
+            threads=max(1, args.threads),
+            late_chunking=not args.no_late_chunking,
+            retrieval=args.retrieval,
         )
+        results = measure(options)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
 
