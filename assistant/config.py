@@ -18,6 +18,8 @@ from typing import Any
 PACKAGE_ROOT = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_ROOT.parent
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+# Per-user, outside the package: an installed package's folder may be read-only.
+DEFAULT_MODEL_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "assistant"
 
 
 def _env(name: str, default: str) -> str:
@@ -165,6 +167,8 @@ class Settings:
     index_dir: Path = field(default_factory=lambda: home() / "index")
     data_dir: Path = field(default_factory=lambda: home() / "data")
     model: str = BUNDLED_MODEL
+    model_cache: Path = DEFAULT_MODEL_CACHE  # derived model files (the ONNX export), rebuilt when missing
+    encoder: str = "onnx"  # "onnx" (onnxruntime, fp32: torch's vectors, no torch at run time) or "torch"
     index_type: str = "flat"  # "flat" (exact inner product) or "hnsw"
     batch_size: int = 32
     lock_wait_seconds: float = 0.0
@@ -185,6 +189,8 @@ class Settings:
             index_dir=Path(_env("ASSISTANT_INDEX", str(root / "index"))).expanduser(),
             data_dir=Path(_env("ASSISTANT_DATA", str(root / "data"))).expanduser(),
             model=_env("ASSISTANT_MODEL", BUNDLED_MODEL),
+            model_cache=Path(_env("ASSISTANT_MODEL_CACHE", str(DEFAULT_MODEL_CACHE))).expanduser(),
+            encoder=_env("ASSISTANT_ENCODER", "onnx"),
             index_type=_env("ASSISTANT_INDEX_TYPE", "flat"),
             llm=LLMSettings(
                 url=_env("ASSISTANT_LLM_URL", ""),

@@ -5,7 +5,8 @@
   (``pytest -m "not slow"``) and for tests that change a library.
 
 An autouse fixture points ASSISTANT_HOME, ASSISTANT_INDEX and ASSISTANT_DATA at temp dirs, so no test touches
-the repository's index, data or eval reports.
+the repository's index, data or eval reports; ASSISTANT_MODEL_CACHE points at the checkout's .cache/ (made
+once, reused by later runs, never the user's ~/.cache).
 """
 
 from __future__ import annotations
@@ -21,8 +22,16 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parent.parent
+# Before any fixture builds Settings: the tests' model cache is the checkout's, never the user's ~/.cache
+os.environ["ASSISTANT_MODEL_CACHE"] = str(REPO / ".cache" / "models")
 CORPUS = REPO / "corpus"
 SMALL = ("web-summary", "web-summary-short", "govuk")
+
+
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tests' model cache: the checkout's .cache/models (the ONNX export is made once and verified by its
+    hashes at each open), never the user's ~/.cache."""
+    return REPO / ".cache" / "models"
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +39,7 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("ASSISTANT_INDEX", str(base / "default-index"))
     monkeypatch.setenv("ASSISTANT_DATA", str(base / "default-data"))
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(model_cache(tmp_path_factory)))
     for name in (
         "ASSISTANT_LLM_URL",
         "ASSISTANT_LLM_MODEL",
@@ -43,10 +53,19 @@ def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
+    """The default embedder: the bundled model on onnxruntime."""
     from assistant.config import Settings
     from assistant.index.embedder import default_embedder
 
-    return default_embedder(Settings())
+    return default_embedder(Settings.from_env())
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():  # type: ignore[no-untyped-def]
+    """The same model on sentence-transformers (torch): what the ONNX path must agree with."""
+    from assistant.index.embedder import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
 
 
 @pytest.fixture(scope="session")

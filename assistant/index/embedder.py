@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Protocol
@@ -10,6 +11,8 @@ import numpy as np
 
 from assistant.config import BUNDLED_MODEL, Settings
 from assistant.errors import ModelMissing
+
+log = logging.getLogger("assistant.index")
 
 
 class Embedder(Protocol):
@@ -78,5 +81,19 @@ class SentenceTransformerEmbedder:
 
 
 def default_embedder(settings: Settings) -> Embedder:
-    """The embedder the settings name (the bundled model unless ASSISTANT_MODEL says otherwise)."""
+    """The embedder the settings name (the bundled model unless ASSISTANT_MODEL says otherwise).
+
+    ``encoder="onnx"`` (the default) runs the model on onnxruntime from a one-time export in
+    ``settings.model_cache``: the same vectors as sentence-transformers, a fraction of the start-up time, no
+    torch at run time. When the export cannot be made or opened, the torch path serves (with a warning).
+    """
+    if settings.encoder == "onnx":
+        try:
+            from assistant.index.onnx_encoder import OnnxEmbedder
+
+            return OnnxEmbedder(settings.model, "fp32", settings.batch_size, settings.model_cache)
+        except (ModelMissing, ImportError, OSError) as exc:
+            log.warning("The ONNX encoder is not available (%s); using sentence-transformers.", exc)
+    elif settings.encoder != "torch":
+        raise ModelMissing(f"Unknown encoder '{settings.encoder}' (ASSISTANT_ENCODER is onnx or torch).")
     return SentenceTransformerEmbedder(settings.model, settings.batch_size)
