@@ -96,11 +96,13 @@ def record(
     rating: Rating,
     comment: str = "",
     session: str = "",
+    amends: str = "",
 ) -> dict[str, Any]:
     """Append one rating of ``answer`` to ``data_dir/feedback.jsonl`` (created with its folder); return the record.
 
     ``rating`` is "up" or "down"; the comment is capped at 2,000 characters with control characters removed.
-    Raises FeedbackError for another rating or a folder that cannot be written.
+    ``amends`` names an earlier record this one replaces (a comment added after the rating): ``read`` then
+    returns only the newer. Raises FeedbackError for another rating or a folder that cannot be written.
     """
     if rating not in RATINGS:
         raise FeedbackError(f"A rating is 'up' or 'down', not '{_clean(rating, 20)}'.")
@@ -113,6 +115,8 @@ def record(
         "comment": _clean(comment, MAX_COMMENT),
         "session": _clean(session, MAX_SESSION),
     }
+    if amends:
+        entry["amends"] = _clean(amends, MAX_SESSION)
     line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
     path = feedback_file(data_dir)
     try:
@@ -124,7 +128,8 @@ def record(
 
 
 def read(data_dir: Path) -> list[dict[str, Any]]:
-    """Every intact record, oldest first; a torn or unreadable line is skipped. Empty when there is no file."""
+    """Every intact record, oldest first, without those a later record amends; a torn or unreadable line is
+    skipped. Empty when there is no file."""
     path = feedback_file(data_dir)
     try:
         with path.open("rb") as handle:
@@ -142,7 +147,8 @@ def read(data_dir: Path) -> list[dict[str, Any]]:
             continue
         if isinstance(data, dict) and data.get("rating") in RATINGS and isinstance(data.get("question"), str):
             records.append(data)
-    return records
+    amended = {r["amends"] for r in records if isinstance(r.get("amends"), str)}
+    return [r for r in records if r.get("id") not in amended]
 
 
 def to_questions(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -33,15 +33,17 @@ def launch(
     accounts = Accounts.from_settings(settings)
     check_host(host, accounts, public)
     throttle = LoginThrottle(settings.login_free_attempts, settings.login_delay, settings.login_max_delay)
-    guard = Middleware(Guard, accounts=accounts, throttle=throttle, max_upload_bytes=settings.max_upload_bytes)
-    app = build_app(assistant, log_questions=settings.log_questions)
+    uploads = settings.uploads and bool(accounts)  # adding reports from the browser needs a login
+    max_upload = settings.max_upload_bytes if uploads else 0
+    guard = Middleware(Guard, accounts=accounts, throttle=throttle, max_upload_bytes=max_upload)
+    app = build_app(assistant, settings, uploads=uploads)
     app.launch(
         server_name=host,
         server_port=port,
         # Gradio awaits a coroutine function here (routes.py, login), though its annotation says bool
         auth=accounts.check if accounts else None,  # type: ignore[arg-type]
         app_kwargs={"middleware": [guard]},
-        max_file_size=settings.max_upload_bytes or None,
+        max_file_size=max_upload or None,
         ssr_mode=False,  # a Node proxy in front would hide every client's address from the login throttle
         enable_monitoring=False,
         run_history=False,

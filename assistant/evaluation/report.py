@@ -39,6 +39,14 @@ ANSWER_NAMES = {
     "ask_p50_ms": "Ask p50 (ms)",
     "ask_p95_ms": "Ask p95 (ms)",
 }
+# A rate over a kind of question a split may not have: shown as "–" there, not as 0.
+ANSWER_COUNTS = {
+    "near_miss_honest": "n_near_miss",
+    "off_topic_refused": "n_off_topic",
+    "off_topic_honest": "n_off_topic",
+    "followup_evidence_top5": "n_followup",
+    "standalone_left_alone": "n_standalone",
+}
 RETRIEVAL_NAMES = {
     "hit_rate@1": "Found first",
     "hit_rate@5": "Found in the top 5",
@@ -46,6 +54,15 @@ RETRIEVAL_NAMES = {
     "mrr@10": "Mean reciprocal rank (top 10)",
     "hit_in_2000_chars": "Found in the first 2,000 characters",
 }
+
+
+def answer_value(row: dict[str, Any], metric: str) -> float | None:
+    """``row[metric]``, or None when the split has no question of the kind the metric is about."""
+    count = ANSWER_COUNTS.get(metric)
+    if count and not row.get(count):
+        return None
+    value = row.get(metric)
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def latest_report(directory: Path = REPORTS_DIR) -> Path | None:
@@ -147,7 +164,9 @@ def markdown(report: dict[str, Any]) -> str:
         ]
         for metric, label in ANSWER_NAMES.items():
             lines.append(
-                f"| {label} | " + " | ".join(_fmt(answers["splits"][s].get(metric), metric) for s in answer_splits) + " |"
+                f"| {label} | "
+                + " | ".join(_fmt(answer_value(answers["splits"][s], metric), metric) for s in answer_splits)
+                + " |"
             )
         lines.append(
             "| questions (answerable / near miss / off topic / follow-up / stand-alone with history) | "
@@ -213,11 +232,11 @@ def plot(report: dict[str, Any], path: Path) -> None:
         values = [data["splits"].get(s, {}).get("hit_rate@5", 0) for s in splits]
         left.bar([x + i * width for x in range(len(splits))], values, width=width, label=name)
     left.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(splits))])
-    left.set_xticklabels(splits)
-    left.set_ylim(0, 1.15)
+    left.set_xticklabels([s.replace(":", "\n") for s in splits], fontsize=8)
+    left.set_ylim(0, 1.0)
     left.set_ylabel("found in the top 5")
     left.set_title("Retrieval, per split")
-    left.legend(fontsize=8, loc="upper center", ncol=len(systems), frameon=False)
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(systems), frameon=False)
     answers = report.get("answers", {}).get("splits", {})
     metrics = ["answer_contains_evidence", "supporting_citation", "near_miss_honest"]
     labels = ["evidence in answer", "supporting citation", "near misses honest"]
@@ -226,10 +245,10 @@ def plot(report: dict[str, Any], path: Path) -> None:
         values = [answers.get(s, {}).get(metric, 0) for s in splits]
         right.bar([x + i * width for x in range(len(splits))], values, width=width, label=labels[i])
     right.set_xticks([x + width * (len(metrics) - 1) / 2 for x in range(len(splits))])
-    right.set_xticklabels(splits)
-    right.set_ylim(0, 1.15)
+    right.set_xticklabels([s.replace(":", "\n") for s in splits], fontsize=8)
+    right.set_ylim(0, 1.0)
     right.set_title("Answers, per split")
-    right.legend(fontsize=8, loc="upper center", ncol=len(metrics), frameon=False)
+    right.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(metrics), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -32,9 +32,9 @@ from assistant.chunks.sentences import Sentence, split_passages
 from assistant.config import ChunkSettings, Settings
 from assistant.corpus import load_documents
 from assistant.evaluation.questions import DEFAULT_QUESTIONS, load_questions
+from assistant.index.build import expected_settings, sentence_embed_text
 from assistant.index.embedder import Embedder, SentenceTransformerEmbedder, bundled_model_path
 from assistant.index.onnx_encoder import VARIANTS, OnnxEmbedder, available_cores, cached_export, normalize
-from assistant.index.store import expected_settings, sentence_embed_text
 from assistant.passage import Passage
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ class Corpus:
 
 def load_corpus(settings: Settings, embedder: Embedder) -> Corpus:
     """Passages and sentences exactly as an index build cuts them (same chunking, same token counter)."""
-    docs = load_documents(settings.corpus_dir)
+    docs = load_documents(settings.corpus_dir).documents
     chunking = ChunkSettings(**expected_settings(settings, embedder)["chunking"])
     passages = mark_duplicates(chunk_documents(docs, chunking, embedder.count_tokens), docs)
     return Corpus(passages, split_passages(passages))
@@ -265,7 +265,9 @@ def retrieval_quality(embedders: dict[str, Embedder], workdir: Path) -> dict[str
         print(f"Building an index with {kind} and evaluating it…", file=sys.stderr, flush=True)
         settings = replace(Settings.from_env(), index_dir=workdir / f"index-{kind}")
         assistant = Assistant.load(settings, embedder=embedder, notify=lambda _m: None)
-        splits = evaluate(assistant, DEFAULT_QUESTIONS, with_baselines=False, progress=False)["systems"]["project"]["splits"]
+        splits = evaluate(
+            assistant, [DEFAULT_QUESTIONS], with_baselines=False, with_answers=False, with_unseen=False, progress=False
+        )["systems"]["project"]["splits"]
         out[kind] = {split: {m: splits[split][m] for m in RETRIEVAL_METRICS} for split in ("dev", "test")}
         out[kind]["embed_s"] = assistant.index.manifest.get("embed_seconds")
     return out
