@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import BadHistory, BadQuestion
+from assistant.retrieval.query import clean_query
 
 from .conftest import REPO
 
@@ -128,3 +129,14 @@ def test_cli_search_json_is_machine_readable(assistant) -> None:  # type: ignore
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert len(data["results"]) == 2 and {"doc_id", "section", "text", "start", "end"} <= set(data["results"][0])
+
+
+def test_markup_pasted_around_a_question_does_not_change_what_is_found(assistant) -> None:  # type: ignore[no-untyped-def]
+    plain = assistant.search("Are mutuals making money?", k=3)
+    wrapped = assistant.search(
+        "<img src=x onerror=alert(1)> <script>steal()</script> ![pixel](http://127.0.0.1:9/p.png) "
+        "[Are mutuals making money?](javascript:alert(1)) https://example.com/x",
+        k=3,
+    )
+    assert [p.id for p in wrapped] == [p.id for p in plain]
+    assert "3 < 5" in clean_query("Is 3 < 5 in <b>the</b> report?", 2000)

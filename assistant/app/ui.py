@@ -100,10 +100,11 @@ def build_app(assistant: Any, settings: AppSettings | None = None, *, uploads: b
                 api_visibility="private",
                 concurrency_limit=4,
                 show_progress="hidden",
-            ).then(None, [question], [counter], js=COUNTER_JS % settings.max_input_chars)
-            question.input(None, [question], [counter], js=COUNTER_JS % settings.max_input_chars)
+            )
+            # on every change (typing, a paste, an example, the box emptied after sending), not only on typing
+            question.change(None, [question], [counter], js=COUNTER_JS % settings.max_input_chars)
             cleared = [chatbot, chat_state, sources, status, question, note_file, comment_row]
-            clear.click(handlers.clear, None, cleared, api_visibility="private").then(None, None, [counter], js="() => ''")
+            clear.click(handlers.clear, None, cleared, api_visibility="private")
             chatbot.clear(handlers.clear, None, cleared, api_visibility="private")
             chatbot.like(handlers.rate, [chat_state], [chat_state, status, comment_row], api_visibility="private")
             send_comment.click(handlers.comment, [comment, chat_state], [status, comment, comment_row], api_visibility="private")

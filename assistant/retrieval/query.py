@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from assistant.corpus.text import collapse_spaces, strip_invisible
 from assistant.errors import BadHistory, BadQuestion
 
 Message = dict[str, str]
+
+# Markup pasted into a question says nothing about what is asked: scripts and styles with their content,
+# other tags, Markdown images and links (a link's words kept), and bare addresses.
+_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_URL = re.compile(r"\b(?:https?|ftp|javascript|data):\S*", re.IGNORECASE)
 
 
 def clean_query(text: object, max_chars: int) -> str:
@@ -29,7 +38,17 @@ def clean_query(text: object, max_chars: int) -> str:
         raise BadQuestion("Please type a question.")
     if len(cleaned) > max_chars:
         raise BadQuestion(f"The question is too long ({len(cleaned):,} characters); keep it under {max_chars:,}.")
-    return cleaned
+    words = without_markup(cleaned)
+    return words if any(ch.isalnum() for ch in words) else cleaned
+
+
+def without_markup(text: str) -> str:
+    """``text`` without HTML tags, scripts, Markdown images and links (a link's words kept) and URLs."""
+    text = _SCRIPT.sub(" ", text)
+    text = _TAG.sub(" ", text)
+    text = _MD_IMAGE.sub(" ", text)
+    text = _MD_LINK.sub(r" \1 ", text)
+    return collapse_spaces(_URL.sub(" ", text))
 
 
 def _content_text(content: Any) -> str:
