@@ -256,13 +256,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     table = Table(title=f"Library ({len(rows)} documents)")
-    for column in ("id", "title", "kind", "pages", "passages", "added", "sha256"):
-        table.add_column(column, justify="right" if column in ("pages", "passages") else "left")
+    for column in ("id", "title", "kind", "pages", "passages", "repeats", "added", "sha256"):
+        table.add_column(column, justify="right" if column in ("pages", "passages", "repeats") else "left")
     for row in rows:
         table.add_row(
             *(
                 escape(str(row[c])) if c != "sha256" else str(row[c])[:12]
-                for c in ("id", "title", "kind", "pages", "passages", "added", "sha256")
+                for c in ("id", "title", "kind", "pages", "passages", "repeats", "added", "sha256")
             )
         )
     Console().print(table)

@@ -226,18 +226,20 @@ def remove_document(folder: Path, doc_id: str) -> Entry:
 
 def library_rows(settings: Settings | None = None) -> list[dict[str, object]]:
     """One row per document for `assistant list` and the app's Library view: id, title, kind, pages,
-    passages, date added, file hash — counts from the current index when it has the document."""
+    passages, repeats (passages that repeat another document's and are searched through it), date added,
+    file hash — counts from the current index when it has the document."""
     from assistant.index import store
 
     settings = settings or Settings.from_env()
     library = read_library(settings.corpus_dir)
     counts: dict[str, int] = {}
+    repeats: dict[str, int] = {}
     kinds: dict[str, tuple[str, int]] = {}
     try:
         build = store.current_build(settings.index_dir)
         for row in store.read_jsonl(build / "passages.jsonl"):
-            if not row.get("duplicate_of"):
-                counts[row["doc_id"]] = counts.get(row["doc_id"], 0) + 1
+            tally = repeats if row.get("duplicate_of") else counts
+            tally[row["doc_id"]] = tally.get(row["doc_id"], 0) + 1
         for doc in json.loads((build / "documents.json").read_text(encoding="utf-8")):
             kinds[doc["id"]] = (doc.get("kind", ""), int(doc.get("pages", 0)))
     except (AssistantError, OSError, ValueError, KeyError):
@@ -249,6 +251,7 @@ def library_rows(settings: Settings | None = None) -> list[dict[str, object]]:
             "kind": kinds.get(e.id, ("", 0))[0] or Path(e.file).suffix.lstrip("."),
             "pages": kinds.get(e.id, ("", 0))[1] or "",
             "passages": counts.get(e.id, 0),
+            "repeats": repeats.get(e.id, 0),
             "added": e.added,
             "sha256": e.sha256,
             "file": e.file,

@@ -82,6 +82,17 @@ def test_an_answer_shows_markers_the_quoted_span_and_a_full_reference(handlers: 
     assert "[1]" in _text(sources) and len(session.turns) == 1
 
 
+def test_the_sources_panel_lists_cited_passages_in_citation_order_before_the_rest(handlers: Handlers) -> None:
+    _chat, session, sources, *_ = _run(handlers, "What are the risks and barriers to mutualisation?", [], Session())
+    answer = session.turns[-1].answer
+    markers = [int(n) for n in re.findall(r'<span class="marker">\[(\d+)\]</span>', sources)]
+    assert markers == sorted(markers) == [c.n for c in sorted(answer.citations, key=lambda c: c.n)]
+    uncited = len(answer.passages) - len({c.passage.id for c in answer.citations})
+    assert ("Also retrieved, not cited" in sources) == (uncited > 0)
+    if uncited:
+        assert sources.index("Also retrieved") > sources.rindex('class="marker"')
+
+
 def test_a_partial_answer_says_first_what_the_reports_do_not_give(handlers: Handlers) -> None:
     chat, *_ = _run(handlers, "What share of mutuals in health and social care made a profit in 2022?", [], Session())
     answer = chat[-1]["content"]
@@ -163,6 +174,10 @@ def test_answer_text_with_markup_is_escaped(assistant) -> None:  # type: ignore[
     assert "<img" not in shown and "](" not in shown and '<b class="marker">[1]</b>' in shown
 
 
+def test_control_and_direction_override_characters_are_not_shown_in_the_bubble() -> None:
+    assert _text(render.question_html("Teckal\x07\u202e ex\u200bemption\x00rules")).strip() == "Teckal exemption rules"
+
+
 def test_a_message_is_one_html_block_markdown_never_parses() -> None:
     shown = render.question_html("line one\n\n# heading\n\n- item")
     assert "\n" not in shown and shown.startswith("<div")
@@ -235,6 +250,16 @@ def test_a_rating_and_its_comment_are_recorded_once(handlers: Handlers, assistan
     assert mine[0]["question"] == "How big is a primary care network?" and mine[0]["citations"]
     drafts = feedback.to_questions(mine)
     assert drafts[0]["split"] == "dev" and drafts[0]["question"] == "How big is a primary care network?"
+
+
+def test_changing_a_rating_replaces_it_instead_of_counting_twice(handlers: Handlers, assistant) -> None:  # type: ignore[no-untyped-def]
+    session = Session()
+    _chat, session, *_ = _run(handlers, "What is a primary care network?", [], session)
+    session, *_ = handlers.rate(session, _like(1, True), _Request("beta"))
+    session, *_ = handlers.rate(session, _like(1, False), _Request("beta"))
+    handlers.comment("Too general.", session, _Request("beta"))
+    mine = [r for r in feedback.read(assistant.settings.data_dir) if r["session"] == "beta"]
+    assert [(r["rating"], r["comment"]) for r in mine] == [("down", "Too general.")]
 
 
 def test_a_rating_of_a_question_bubble_or_an_old_chat_changes_nothing(handlers: Handlers, assistant) -> None:  # type: ignore[no-untyped-def]

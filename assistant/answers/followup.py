@@ -68,6 +68,76 @@ _STRUCTURAL = re.compile(
     r"acknowledg\w*|foreword|preface|bibliography|references|glossary.*|methodology|recommendations?|background)$",
     re.IGNORECASE,
 )
+# Words any question may hold: a short question made only of these (and one more word) leans on the one before.
+_ASKING = frozenset(
+    [
+        "what",
+        "whats",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "when",
+        "where",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "about",
+        "and",
+        "or",
+        "but",
+        "so",
+        "then",
+        "ok",
+        "okay",
+        "any",
+        "some",
+        "more",
+        "else",
+        "tell",
+        "me",
+        "us",
+        "give",
+        "show",
+        "explain",
+        "describe",
+        "there",
+        "here",
+        "one",
+        "ones",
+        "please",
+    ]
+)
+_WORD = re.compile(r"[a-z0-9][a-z0-9’'-]*")
 _ITEM = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
@@ -173,7 +243,9 @@ class FollowUpRewriter:
         pronoun = _PRONOUN.search(question)
         unresolved = pronoun is not None and not self._names_its_subject(question, pronoun.start())
         connective = _LEADING_CONNECTIVE.match(question) is not None
-        short = len(question.split()) <= 4 and not own_topic
+        # "Any examples?", "Why?", "How much?" lean on the last question; "Who wrote the report?" stands alone
+        own_words = [w for w in _WORD.findall(question.casefold()) if w not in _ASKING]
+        short = len(question.split()) <= 4 and not own_topic and len(own_words) <= 1
         if not (unresolved or connective or short):
             return Rewrite(question, False)
         topic = self.topic_of(previous) or self._subject(previous)

@@ -165,6 +165,7 @@ class Handlers:
                 answer=turn.answer,
                 rating=rating,
                 session=_session_id(request),
+                amends=turn.feedback,  # rating the same answer again replaces the earlier rating
             )
         except AssistantError as exc:
             return session, _status(str(exc)), gr.update(visible=False)

@@ -15,6 +15,7 @@ from typing import Any
 
 from assistant.answers.types import Answer, Citation
 from assistant.corpus.document import Document
+from assistant.corpus.text import strip_invisible
 from assistant.passage import Passage
 from assistant.references import Reference, citation_reference, harvard, house_style, reference_for
 
@@ -102,8 +103,8 @@ def _answer_lines(text: str) -> str:
 
 
 def question_html(question: str) -> str:
-    """The user's bubble: the question as typed."""
-    return f'<div class="question">{esc(question)}</div>'
+    """The user's bubble: the question as typed, without control and direction-override characters."""
+    return f'<div class="question">{esc(strip_invisible(question.replace(chr(0), " ")))}</div>'
 
 
 def answer_html(answer: Answer, document_of: DocumentOf = lambda _: None) -> str:
@@ -147,8 +148,13 @@ def sources_html(answer: Answer | None, document_of: DocumentOf = lambda _: None
     if answer is None or not answer.passages:
         return '<p class="empty">Sources for the current answer appear here.</p>'
     cited = {c.passage.id: c for c in answer.citations}
+    ordered = sorted((p for p in answer.passages if p.id in cited), key=lambda p: cited[p.id].n)
+    others = [p for p in answer.passages if p.id not in cited]
     items = []
-    for p in answer.passages:
+    for p in ordered + others:
+        if p is (others[0] if others else None):
+            label = "Also retrieved, not cited" if ordered else "Retrieved, none cited"
+            items.append(f'<p class="also">{label}:</p>')
         c = cited.get(p.id)
         badge = f'<span class="marker">[{c.n}]</span> ' if c else ""
         snippet = p.text if len(p.text) <= 400 else p.text[:399] + "…"
@@ -205,6 +211,7 @@ LIBRARY_COLUMNS = (
     ("kind", "Format"),
     ("pages", "Pages"),
     ("passages", "Passages"),
+    ("repeats", "Repeated from another document"),
     ("added", "Added"),
     ("id", "Id"),
 )
@@ -221,8 +228,15 @@ def library_html(rows: list[dict[str, Any]], warnings: list[str] | None = None) 
         for row in rows
     )
     total = sum(int(row.get("passages") or 0) for row in rows)
+    repeated = sum(int(row.get("repeats") or 0) for row in rows)
+    also = (
+        f" A further {repeated:,} passages repeat text another document already holds (a summary or an extract"
+        " of a report): they are searched once, through the fuller document."
+        if repeated
+        else ""
+    )
     return (
-        f"{notes}<p>{len(rows)} documents, {total:,} passages.</p>"
+        f"{notes}<p>{len(rows)} documents, {total:,} distinct passages.{also}</p>"
         f'<div class="scroll"><table class="library"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
     )
 

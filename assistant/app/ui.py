@@ -74,7 +74,7 @@ def build_app(assistant: Any, settings: AppSettings | None = None, *, uploads: b
                     counter = gr.HTML(elem_id="counter")
                     with gr.Row(visible=False, elem_id="comment-row") as comment_row:
                         comment = gr.Textbox(
-                            label="Comment on this answer (optional): what was wrong or missing?",
+                            label="Comment on this answer (optional): what was good, wrong or missing?",
                             elem_id="comment",
                             scale=4,
                             lines=2,
