@@ -533,7 +533,8 @@ def _load_rows(x: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (
             f"load: {x['clients']} clients × {x['questions_per_client']} questions, login",
-            f"{x['answered']}/{x['requests']} answered, {x['errors']} errors, {x['wall_s']} s",
+            f"{x['answered']}/{x['requests']} answered, {x['errors']} errors, {x['wall_s']} s "
+            f"(after {x['login_phase_s']} s of logins, p50 {x['login_ms']['p50_ms']} ms each)",
         ),
         ("load: /ask p50 / p95", _pp(x["latency_ms"])),
         ("load: app RSS before / after / peak", f"{x['rss_before_mb']} / {x['rss_after_mb']} / {x['rss_peak_mb']} MB"),
