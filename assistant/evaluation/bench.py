@@ -576,8 +576,9 @@ def report_rows(results: dict[str, Any]) -> list[tuple[str, str]]:
     memory = results["memory"]
     if memory.get("app_serving_peak_rss_mb") is not None:
         rows.append(("peak memory of the serving app (RSS)", f"{memory['app_serving_peak_rss_mb']} MB"))
-    load = results["machine"]["load_average"]
-    rows.append(("machine", f"{results['machine']['cpus']} CPUs, load average {load[0]} at the start"))
+    machine = results["machine"]
+    end = machine.get("load_average_end", ["?"])[0]
+    rows.append(("machine", f"{machine['cpus']} CPUs, load average {machine['load_average'][0]} at the start, {end} at the end"))
     return rows
 
 
