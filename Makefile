@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: app test setup lint index eval bench screenshot
+.PHONY: app test test-fast setup lint index eval bench screenshot
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: setup
 test: lint
 	$(PY) -m pytest
 
+# The inner loop: no browser, no LLM server, nothing marked slow (a small real library, the real model).
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not browser and not llm" -x -q
+
 index: setup
 	$(VENV)/bin/assistant index
 
@@ -36,4 +40,4 @@ bench: setup
 	$(VENV)/bin/assistant bench
 
 screenshot: setup
-	$(PY) -m assistant.app.screenshot docs/screenshot.png
+	$(PY) -m assistant.app.screenshot docs
