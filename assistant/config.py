@@ -170,7 +170,8 @@ class Settings:
     model_cache: Path = DEFAULT_MODEL_CACHE  # derived model files (the ONNX export), rebuilt when missing
     encoder: str = "onnx"  # "onnx" (onnxruntime, fp32: torch's vectors, no torch at run time) or "torch"
     index_type: str = "flat"  # "flat" (exact inner product) or "hnsw"
-    batch_size: int = 32
+    batch_size: int = 32  # texts per batch of the encoder ...
+    batch_tokens: int = 1024  # ... and word pieces, padding included (ONNX encoder; measured in onnx_encoder.py)
     lock_wait_seconds: float = 0.0
     confirm_embeds_over: int = 20_000  # a rebuild embedding more texts than this asks first (`--yes`)
     max_query_chars: int = 2000

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant import Assistant
@@ -57,7 +58,27 @@ def test_missing_index_is_built_with_a_message(tmp_path: Path, small_settings, e
     counting = CountingEmbedder(embedder)
     built = _load(dataclasses.replace(small_settings, index_dir=tmp_path / "index"), counting, notes)
     assert notes[0] == "Building the index (there is none yet)…"
-    assert counting.embedded == len(built.passages) + len(built.index.sentences)
+    rows = [*store.read_jsonl(built.index.path / "passages.jsonl"), *store.read_jsonl(built.index.path / "sentences.jsonl")]
+    assert len(rows) == len(built.passages) + len(built.index.sentences)
+    distinct = {row["key"] for row in rows}
+    assert counting.embedded == len(distinct) == built.index.manifest["counts"]["embedded"], "each distinct text once"
+
+
+def test_a_text_repeated_in_one_build_is_embedded_once_and_shares_its_vector(tmp_path: Path, small_settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    from assistant.index.build import plan_build
+
+    settings = dataclasses.replace(small_settings, index_dir=tmp_path / "index")
+    plan = plan_build(settings, embedder)
+    repeated = [k for k in set(plan.keys) if plan.keys.count(k) > 1]
+    assert repeated, "the web summaries repeat sentences of each other"
+    assert len(plan.missing) == len(set(plan.keys))
+    built = _load(settings, embedder)
+    vectors = [
+        *built.index.vectors.reconstruct_n(0, len(built.passages)),
+        *built.index.sentence_vectors.reconstruct_n(0, len(built.index.sentences)),
+    ]
+    rows = [i for i, k in enumerate(plan.keys) if k == repeated[0]]
+    assert all(np.array_equal(vectors[rows[0]], vectors[i]) for i in rows[1:])
 
 
 def test_unchanged_text_is_never_embedded_again(small_copy, embedder) -> None:  # type: ignore[no-untyped-def]

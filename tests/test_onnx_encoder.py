@@ -83,6 +83,28 @@ def test_batching_by_length_keeps_the_callers_order(cache: Path, fp32: OnnxEmbed
     assert np.allclose(together, alone, atol=1e-5)
 
 
+def test_batches_are_sorted_by_length_and_kept_under_the_token_budget(cache: Path) -> None:
+    e = OnnxEmbedder(variant="fp32", batch_size=4, batch_tokens=100, cache_dir=cache, notify=lambda _m: None)
+    lengths = [30, 5, 60, 5, 200, 10, 10, 10, 10, 10, 25]
+    batches = e.batches(lengths)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    assert [lengths[i] for b in batches for i in b] == sorted(lengths), "shortest first, each batch padded little"
+    for b in batches:
+        assert len(b) <= 4
+        assert len(b) == 1 or len(b) * max(lengths[i] for i in b) <= 100
+    assert [4] in batches, "a text longer than the budget is a batch of its own"
+
+
+def test_parallel_token_budget_batches_equal_one_text_at_a_time(cache: Path, fp32: OnnxEmbedder, passages: list[str]) -> None:
+    texts = [*passages[:12], "mutuals", "How many staff?", passages[13][:90], passages[14]]
+    parallel = OnnxEmbedder(variant="fp32", batch_tokens=300, threads=2, cache_dir=cache, notify=lambda _m: None)
+    sequential = OnnxEmbedder(variant="fp32", batch_tokens=300, threads=1, cache_dir=cache, notify=lambda _m: None)
+    assert len(parallel.batches([len(parallel.tokenizer.encode(t).ids) for t in texts])) > 2
+    alone = np.vstack([fp32.embed([t]) for t in texts])
+    assert np.allclose(parallel.embed(texts), alone, atol=1e-5)
+    assert np.allclose(sequential.embed(texts), alone, atol=1e-5)
+
+
 def test_empty_list_gives_an_empty_matrix(fp32: OnnxEmbedder) -> None:
     vectors = fp32.embed([])
     assert vectors.shape == (0, fp32.dimension) and vectors.dtype == np.float32

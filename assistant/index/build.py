@@ -76,7 +76,14 @@ class BuildPlan:
 
     @property
     def missing(self) -> list[int]:
-        return [i for i, k in enumerate(self.keys) if k not in self.reuse]
+        """Rows no earlier build has a vector for, one per distinct text (a repeated text is embedded once)."""
+        seen = set(self.reuse)
+        rows = []
+        for i, k in enumerate(self.keys):
+            if k not in seen:
+                seen.add(k)
+                rows.append(i)
+        return rows
 
 
 def plan_build(settings: Settings, embedder: Embedder) -> BuildPlan:
@@ -128,15 +135,16 @@ def run_build(plan: BuildPlan, settings: Settings, embedder: Embedder, notify: N
     for fault in plan.faults:
         notify(f"Left out: {fault}")
     missing = plan.missing
-    vectors = np.zeros((len(plan.texts), embedder.dimension), dtype=np.float32)
-    for i, k in enumerate(plan.keys):
-        if k in plan.reuse:
-            vectors[i] = plan.reuse[k]
+    found = dict(plan.reuse)
     embed_started = time.perf_counter()
     if missing:
         notify(f"Embedding {len(missing)} passages and sentences with {embedder.name}…")
-        vectors[missing] = embedder.embed([plan.texts[i] for i in missing], progress=progress)
+        embedded = embedder.embed([plan.texts[i] for i in missing], progress=progress)
+        found.update((plan.keys[i], embedded[row]) for row, i in enumerate(missing))
     embed_seconds = time.perf_counter() - embed_started
+    vectors = np.zeros((len(plan.texts), embedder.dimension), dtype=np.float32)
+    for i, k in enumerate(plan.keys):
+        vectors[i] = found[k]
     passage_index = store.make_faiss(vectors[: len(passages)], settings.index_type)
     sentence_index = store.make_faiss(vectors[len(passages) :], settings.index_type)
     manifest: dict[str, Any] = {

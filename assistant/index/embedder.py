@@ -91,7 +91,9 @@ def default_embedder(settings: Settings) -> Embedder:
         try:
             from assistant.index.onnx_encoder import OnnxEmbedder
 
-            return OnnxEmbedder(settings.model, "fp32", settings.batch_size, settings.model_cache)
+            return OnnxEmbedder(
+                settings.model, "fp32", settings.batch_size, settings.model_cache, batch_tokens=settings.batch_tokens
+            )
         except (ModelMissing, ImportError, OSError) as exc:
             log.warning("The ONNX encoder is not available (%s); using sentence-transformers.", exc)
     elif settings.encoder != "torch":

@@ -27,6 +27,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -337,8 +338,13 @@ class OnnxEmbedder:
     ``variant`` is "fp32" (the model's own weights) or "int8" (quantised weights). fp32 gives the torch
     path's vectors (cosine ≥ 0.999999 on the whole corpus, `python -m assistant.index.onnx_check`), so it
     shares the model's name and an index built by either serves the other; int8 has a name of its own, so an
-    index is never filled with vectors of two kinds. ``threads`` defaults to the cores
-    this process may use.
+    index is never filled with vectors of two kinds.
+
+    Texts are sorted by token count and cut into batches of at most ``batch_size`` texts and ``batch_tokens``
+    word pieces (padding included): small batches keep the activations in the CPU's cache (a build's
+    embedding took 25–27 CPU-s with 512–1024 tokens a batch against 34–41 with 32 texts). ``threads`` batches
+    run at once (default: the cores this process may use), each on one core: data parallel, which wasted
+    less CPU than onnxruntime's threads inside one run (26 CPU-s against 31 without spinning, 41 with).
     """
 
     def __init__(
@@ -349,6 +355,7 @@ class OnnxEmbedder:
         cache_dir: Path | None = None,
         notify: Notify = _stderr,
         threads: int | None = None,
+        batch_tokens: int = 1024,
     ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -364,6 +371,8 @@ class OnnxEmbedder:
         self.dimension = int(facts["dimension"])
         self.max_tokens = int(facts["max_seq_length"])
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
+        self.threads = threads or available_cores()
         self._pooling = str(facts["mode"])
         self._lowercase = bool(facts["lowercase"])
         # tokenizer.json may carry its own padding and truncation (this one pads and cuts at 128): clear both.
@@ -375,8 +384,9 @@ class OnnxEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=self.max_tokens)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or available_cores()
+        options.intra_op_num_threads = 1  # parallel across batches instead (``threads`` runs at once)
         options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         self._session = ort.InferenceSession(str(folder / VARIANTS[variant]), options, providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
@@ -396,12 +406,36 @@ class OnnxEmbedder:
         """
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         encodings = self.tokenizer.encode_batch([self._prepare(t) for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        batches = [order[i : i + self.batch_size] for i in range(0, len(order), self.batch_size)]
-        for batch in _progress(batches, progress):
+        batches = self.batches([len(e.ids) for e in encodings])
+
+        def run(batch: list[int]) -> tuple[list[int], np.ndarray]:
             states, mask = self.token_states([encodings[i] for i in batch])
-            vectors[batch] = self._pool(states, mask)
+            return batch, self._pool(states, mask)
+
+        if self.threads > 1 and len(batches) > 1:
+            # one session, several runs at once: onnxruntime's run is thread-safe and releases the GIL
+            with ThreadPoolExecutor(self.threads) as pool:
+                for batch, found in _progress(pool.map(run, batches), progress, len(batches)):
+                    vectors[batch] = found
+        else:
+            for batch, found in _progress(map(run, batches), progress, len(batches)):
+                vectors[batch] = found
         return vectors
+
+    def batches(self, lengths: list[int]) -> list[list[int]]:
+        """Positions sorted by token count, cut into batches of ≤ ``batch_size`` texts and ≤ ``batch_tokens``
+        word pieces once padded to the batch's longest (a longer text alone is a batch)."""
+        order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            if current and (len(current) >= self.batch_size or (len(current) + 1) * lengths[i] > self.batch_tokens):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
 
     def token_states(self, encodings: list[Any]) -> tuple[np.ndarray, np.ndarray]:
         """The model's last hidden states for tokenizer encodings, padded to the longest: (states, mask).
@@ -437,9 +471,9 @@ def normalize(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _progress(batches: list[list[int]], show: bool) -> Any:
+def _progress(results: Iterator[Any], show: bool, total: int) -> Iterator[Any]:
     if not show:
-        return batches
+        return results
     from tqdm import tqdm
 
-    return tqdm(batches, desc="Embedding", unit="batch")
+    return iter(tqdm(results, desc="Embedding", unit="batch", total=total))
