@@ -264,8 +264,14 @@ BAD_FILES: dict[str, tuple[Callable[[], bytes], str]] = {
     "blank.md": (lambda: b"  \n\n\t \r\n", r"blank\.md is empty\.$"),
     "invisible.txt": (lambda: "\u200b\u200b\ufeff\u2060\n".encode(), r"invisible\.txt has no text\.$"),
     "empty.docx": (empty_docx, r"empty\.docx has no text\.$"),
-    "noise.pdf": (lambda: random.Random(4).randbytes(4000), r"noise\.pdf is neither a supported document nor UTF-8 text"),
-    "noise.txt": (lambda: random.Random(5).randbytes(4000), r"noise\.txt is neither a supported document nor UTF-8 text"),
+    "noise.pdf": (
+        lambda: random.Random(4).randbytes(4000),
+        r"noise\.pdf is not UTF-8 text, nor a PDF, Word, HTML or Markdown document",
+    ),
+    "noise.txt": (
+        lambda: random.Random(5).randbytes(4000),
+        r"noise\.txt is not UTF-8 text, nor a PDF, Word, HTML or Markdown document",
+    ),
     "photo.pdf": (lambda: picture("PNG"), r"photo\.pdf is a png file, not a PDF, Word, HTML, Markdown or text document"),
     "photo.txt": (lambda: picture("PNG"), r"photo\.txt is a png file"),
     "copy.md": (REPORT.encode, r"copy\.md is already in the library as 'review'\.$"),

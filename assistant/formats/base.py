@@ -58,9 +58,7 @@ def decode_text(data: bytes, filename: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise DocumentError(
-            f"{filename} is neither a supported document nor UTF-8 text (PDF, Word, HTML, Markdown or plain text)."
-        ) from None
+        raise DocumentError(f"{filename} is not UTF-8 text, nor a PDF, Word, HTML or Markdown document.") from None
     if "\x00" in text:
         raise DocumentError(f"{filename} is a binary file, not a document.")
     return text
