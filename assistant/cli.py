@@ -376,7 +376,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extras: bool = True) -> argparse.ArgumentParser:
+    """The command line; ``extras=False`` leaves out eval and bench, whose modules take 0.1 s to import."""
     parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -443,8 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
         q.set_defaults(func=func)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+    if extras:
+        for register in _EXTRA_COMMANDS:
+            register(sub)
     return parser
 
 
@@ -460,13 +462,16 @@ def _register_bench(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     register(sub)
 
 
+_CORE_COMMANDS = frozenset({"index", "search", "ask", "chat", "add", "list", "remove", "feedback", "users"})
 _EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_register_eval, _register_bench]  # type: ignore[type-arg]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_libraries()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # A core command (search, ask…) skips registering the extras: each call then starts 0.1 s sooner.
+    parser = build_parser(extras=not given or given[0] not in _CORE_COMMANDS)
+    args = parser.parse_args(given)
     try:
         return int(args.func(args) or 0)
     except AssistantError as exc:
@@ -480,6 +485,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a fault of ours: one line, never a traceback (ASSISTANT_DEBUG=1 shows it)
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        _err(
+            f"Error: the assistant failed unexpectedly ({type(exc).__name__}: {exc}). "
+            "Please report this (run again with ASSISTANT_DEBUG=1 for the details)."
+        )
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -140,3 +140,18 @@ def test_markup_pasted_around_a_question_does_not_change_what_is_found(assistant
     )
     assert [p.id for p in wrapped] == [p.id for p in plain]
     assert "3 < 5" in clean_query("Is 3 < 5 in <b>the</b> report?", 2000)
+
+
+def test_an_unexpected_fault_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant import cli
+
+    def broken(_args: object) -> int:
+        raise RuntimeError("a fault of ours")
+
+    monkeypatch.setattr(cli, "cmd_list", broken)
+    monkeypatch.delenv("ASSISTANT_DEBUG", raising=False)
+    assert cli.main(["list"]) != 0
+    err = capsys.readouterr().err
+    assert "failed unexpectedly" in err and "a fault of ours" in err and "Traceback" not in err and len(err.splitlines()) == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+from types import ModuleType
 
 import numpy as np
 
@@ -91,12 +93,30 @@ def content_terms(text: str, stemmer: object | None = None) -> set[str]:
     return set(stem.stemWords(words))  # type: ignore[union-attr]
 
 
+def _import_bm25s() -> ModuleType:
+    """bm25s with its numpy backend and no progress bars. Its optional numba and scipy backends and tqdm cost
+    0.7 s of imports in every new process (half of `assistant search`'s start-up) and change nothing here
+    (scores are the same; progress is never shown), so they are hidden while bm25s is imported and left
+    importable for whatever needs them later (ranx in the evaluation)."""
+    if "bm25s" in sys.modules:
+        return sys.modules["bm25s"]
+    hidden = [name for name in ("numba", "scipy", "tqdm") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes `import name` raise ImportError
+    try:
+        import bm25s
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+    return bm25s
+
+
 class BM25Index:
     """BM25 over the passages' section path and text. Built in memory at load: it takes milliseconds."""
 
     def __init__(self, texts: list[str]):
-        import bm25s
-
+        bm25s = _import_bm25s()
         self._bm25s = bm25s
         self._stemmer = _stemmer()
         self._retriever = bm25s.BM25()
