@@ -161,7 +161,8 @@ def test_the_blind_and_unseen_splits_are_never_a_gate(assistant, split: str) -> 
 
 @pytest.mark.slow
 def test_a_full_run_scores_every_split_and_records_the_question_files(tmp_path: Path, assistant) -> None:  # type: ignore[no-untyped-def]
-    result = _eval("--json", "--out", str(tmp_path), assistant=assistant)
+    # Every part of a full run (splits, unseen libraries, baselines, answers, files' hashes) on a sample of each split.
+    result = _eval("--json", "--sample", "3", "--out", str(tmp_path), assistant=assistant)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
     files = report["question_files"]
@@ -170,8 +171,9 @@ def test_a_full_run_scores_every_split_and_records_the_question_files(tmp_path: 
     assert {"dev", "test", "blind", "unseen"} <= set(splits) and any(s.startswith("unseen:") for s in splits)
     assert {"dev", "test", "blind", "unseen"} <= set(report["answers"]["splits"])
     assert report["systems"]["langchain-tutorial"]["splits"]["blind"]["hit_rate@5"] > 0
+    assert report["sample"] == 3 and all(row["questions"] <= 3 for row in report["counts"].values() if row)
     markdown = next(tmp_path.glob("*.md")).read_text()
-    assert "blind.jsonl" in markdown and file_hash(BLIND_QUESTIONS)[:16] in markdown
+    assert "blind.jsonl" in markdown and file_hash(BLIND_QUESTIONS)[:16] in markdown and "not figures to report" in markdown
 
 
 def test_compare_lists_questions_that_changed(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -122,3 +122,46 @@ def test_streaming_shows_only_checked_sentences(assistant, hits) -> None:  # typ
     for text in shown:
         assert "evil" not in text and "Ignore previous" not in text and "Mars" not in text and "![" not in text
     assert not isinstance(final, str) and final.mode == "llm" and "Mars" not in final.text
+
+
+def test_the_answer_length_cap_reaches_servers_that_know_only_max_tokens(assistant, hits) -> None:  # type: ignore[no-untyped-def]
+    # llama.cpp's Python server ignores max_completion_tokens (what langchain-openai sends) and then writes
+    # until its context is full; the request must carry max_tokens as well.
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from assistant.config import LLMSettings
+
+    bodies: list[dict[str, object]] = []
+
+    class Server(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            reply = {
+                "id": "x",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "no"}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        llm = LLMAnswerer(LLMSettings(url=url, model="m", timeout=10), fallback=assistant.extractive)
+        llm.answer("Are mutuals making money?", hits)
+    finally:
+        server.shutdown()
+    assert bodies and all(body.get("max_tokens") == 300 for body in bodies)

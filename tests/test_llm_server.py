@@ -56,6 +56,8 @@ def server() -> Iterator[str]:
             str(port),
             "--n_ctx",
             "4096",
+            "--n_threads",
+            str(os.cpu_count() or 1),  # the tests wait on the server: let it use every core
             "--verbose",
             "False",
         ],

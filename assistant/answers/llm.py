@@ -154,6 +154,10 @@ class LLMAnswerer(Answerer):
                 max_retries=0,
                 temperature=0,
                 max_tokens=300,  # type: ignore[call-arg]
+                # langchain-openai sends this as max_completion_tokens, which local OpenAI-compatible servers
+                # (llama.cpp's Python server among them) ignore: they then write until the context is full
+                # (2,876 tokens, 111 s, measured). The older name is sent as well.
+                extra_body={"max_tokens": 300},
             )
         self.chat = chat
 

@@ -42,6 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-answers", action="store_true", help="skip answer metrics")
     p.add_argument("--no-unseen", action="store_true", help="skip the unseen reports")
     p.add_argument("--no-save", action="store_true", help="do not write eval/reports/")
+    p.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="only the first N questions of each split: checks the run, gives no figures to report",
+    )
     p.add_argument("--out", type=Path, help="folder for the reports (default eval/reports)")
     p.set_defaults(func=run)
 
@@ -85,9 +91,11 @@ def run(args: argparse.Namespace) -> int:
 
     from assistant.api import Assistant
     from assistant.evaluation import report as reports
-    from assistant.evaluation.run import Group, compare, evaluate, question_sets
+    from assistant.evaluation.run import Group, compare, evaluate, question_sets, sampled
 
     check_gate_split(args.gate_split)
+    if args.sample is not None and args.sample < 1:
+        raise AssistantError("--sample must be at least 1.")
     assistant = Assistant.load(progress=sys.stderr.isatty())
     progress = sys.stderr.isatty()
     with ExitStack() as stack:
@@ -100,13 +108,14 @@ def run(args: argparse.Namespace) -> int:
             with_answers=not args.no_answers,
             with_unseen=not args.no_unseen and not args.variant,
             progress=progress,
+            sample=args.sample,
         )
         if args.variant:
             result["variant"] = args.variant
         if not args.no_answers:
             from assistant.evaluation.answers import refusal_tradeoff
 
-            dev = [q for _, qs in question_sets(args.questions) for q in qs if q.split == "dev"]
+            dev = sampled([q for _, qs in question_sets(args.questions) for q in qs if q.split == "dev"], args.sample)
             result["answers"]["refusal_tradeoff"] = refusal_tradeoff(assistant, dev)
         if args.ablate:
             from assistant.evaluation.ablation import ablate

@@ -98,6 +98,8 @@ def markdown(report: dict[str, Any]) -> str:
     systems = report["systems"]
     splits = splits_in(report)
     lines = [f"# Evaluation report {report['created']}", ""]
+    if report.get("sample"):
+        lines += [f"**A sample: the first {report['sample']} questions of each split. These are not figures to report.**", ""]
     lines.append(
         f"Index: {report['index']['passages']} passages, {report['index']['model']}, {report['index']['index_type']} FAISS. Run took {report.get('seconds', 0)} s."
     )
