@@ -227,7 +227,7 @@ class Assistant:
         """What retrieval finds for ``query`` (read in the context of ``history``), as one Hits result."""
         text = clean_query(query, self.settings.max_query_chars)
         messages = clean_history(history, self.settings.max_history_turns)
-        return self.retriever.retrieve(self.standalone_query(text, messages), self._k(k))
+        return self.retriever.retrieve(self.standalone_query(text, messages), self._k(k), as_asked=text)
 
     def search(self, query: str, k: int = 5, history: list[dict[str, str]] | None = None) -> list[Passage]:
         """Passages that answer ``query``, best first, each a span-exact quote of its document.
@@ -259,7 +259,7 @@ class Assistant:
         answerer = self.llm or self.extractive
         if self.llm is not None and messages:
             query = self.llm.condense(text, messages, fallback=query)  # type: ignore[attr-defined]
-        return text, self.retriever.retrieve(query, self.settings.answers.passages), answerer
+        return text, self.retriever.retrieve(query, self.settings.answers.passages, as_asked=text), answerer
 
     def ask(self, question: str, history: list[dict[str, str]] | None = None) -> Answer:
         """A short answer whose every sentence cites the passage it comes from; or, when the reports give only

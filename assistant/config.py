@@ -72,9 +72,12 @@ class RetrievalSettings:
     document_boost: float = 0.15  # "what does the GOV.UK page say…" prefers the document named (manifest aliases)
     recommendation_boost: float = 0.4  # "should…?" prefers passages that recommend
     about_boost: float = 0.3  # "who wrote the report?" prefers front matter and short describing documents
+    answer_type_weight: float = 1.0  # "how many…?", "when…?": the best sentence stating a figure or date counts again
     acronym_expansion: bool = True  # PCN ↔ Primary Care Network, mined from the documents
     profile_synonyms: bool = True  # everyday words → the documents' words, from corpus/profile.toml
     decompose: bool = True  # "X versus Y", "who did A and who did B": each part searched as well
+    unplaced_names: bool = True  # a name whose words no passage holds together is reported as not in the library
+    as_asked_weight: float = 0.5  # a rewritten follow-up is also searched in its own words, at this weight
     expand_dense: bool = True
 
 

@@ -82,6 +82,18 @@ def test_topic_shift_follow_up_keeps_the_question_frame(assistant) -> None:  # t
     assert answer.query == "What barriers do mutuals face in primary care?"
 
 
+def test_a_follow_up_of_a_follow_up_carries_the_first_topic_not_the_second_wording(assistant) -> None:  # type: ignore[no-untyped-def]
+    history = [
+        {"role": "user", "content": "How many mutuals are there working in health and social care?"},
+        {"role": "assistant", "content": "Today, there are approximately 60 mutuals in the health and social care sector. [1]"},
+        {"role": "user", "content": "How big are they, in turnover?"},
+        {"role": "assistant", "content": "Turnovers grew by 50% on average [1]."},
+    ]
+    query = assistant.standalone_query("and what about their staff?", history)
+    assert "mutuals" in query and "staff" in query
+    assert "big are they" not in query and "are there" not in query
+
+
 def test_the_second_one_is_read_from_the_previous_answer(assistant) -> None:  # type: ignore[no-untyped-def]
     history = [
         {"role": "user", "content": "Which service areas does the report cover?"},
@@ -128,6 +140,9 @@ def test_questions_off_the_reports_topic_are_refused(assistant, question: str) -
         ("How many staff does Granta Medical Practices employ?", "staff"),
         ("How many mutuals are there in Scotland?", "Scotland"),
         ("How did the COVID-19 pandemic affect health and social care mutuals?", "COVID"),
+        ("What is Manchester City Council's adult social care budget for this year?", "Manchester City Council"),
+        # each word is in the reports ("Thurrock", "Medical", "Practices"), the organisation is not
+        ("How is Thurrock Medical Practices run?", "Thurrock Medical Practices"),
     ],
 )
 def test_a_near_miss_says_what_is_missing_then_cites_the_nearest(assistant, question: str, missing: str) -> None:  # type: ignore[no-untyped-def]
@@ -138,6 +153,12 @@ def test_a_near_miss_says_what_is_missing_then_cites_the_nearest(assistant, ques
     assert answer.citations and spans_intact(assistant, answer)
     assert re.search(r"\[1\]", rest), "the nearest thing the reports do say is cited"
     assert answer.to_json()["state"] == "partial" and answer.to_json()["missing"] == answer.missing
+
+
+def test_a_name_whose_words_the_reports_hold_together_is_not_called_missing(assistant) -> None:  # type: ignore[no-untyped-def]
+    hits = assistant.retrieve("What does Granta Medical Practices plan to become?")
+    assert hits.unplaced_names == ()
+    assert assistant.retrieve("What does the GOV.UK page say the research covers?").unplaced_names == ()
 
 
 def test_the_nearest_figure_is_offered_for_a_year_the_reports_do_not_cover(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from dataclasses import replace
 
 from langchain_core.retrievers import BaseRetriever
@@ -129,3 +132,26 @@ def test_a_question_about_the_document_finds_its_front_matter(assistant) -> None
 def test_a_document_named_by_an_alias_competes_with_all_its_passages(assistant) -> None:  # type: ignore[no-untyped-def]
     top = assistant.search("What does the GOV.UK page say about when it was published?", k=5)
     assert any(p.doc_id == "govuk" and "Published 4 November 2019" in p.text for p in top)
+
+
+def test_a_question_asking_for_a_figure_ranks_the_sentence_stating_one(assistant) -> None:  # type: ignore[no-untyped-def]
+    # The passages stating the count share few words with this wording; their sentences with the figure lift them.
+    question = "How many mutuals are active in health and social care?"
+    states_count = re.compile(r"(?:approximately|c\.)\s?60\b")
+    top = assistant.search(question, k=5)
+    assert states_count.search(top[0].text)
+    off = replace(assistant.settings, retrieval=replace(assistant.settings.retrieval, answer_type_weight=0.0))
+    assert not states_count.search(assistant.with_settings(off).search(question, k=5)[0].text)
+
+
+def test_bm25_leaves_its_optional_backends_unimported_and_importable() -> None:
+    # numba and scipy cost 0.6 s of every command's start; they must stay usable for whatever needs them later.
+    code = (
+        "import sys; from assistant.retrieval.bm25 import BM25Index; "
+        "index = BM25Index(['mutuals in primary care', 'adult social care budgets', 'community transport']); "
+        "assert index.search('social care', 2)[0][0] == 1; "
+        "assert 'numba' not in sys.modules and 'scipy' not in sys.modules, sorted(sys.modules); "
+        "import scipy.sparse, numba; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -331,4 +331,4 @@ class ExtractiveAnswerer(Answerer):
             sentences = hits.sentences_of(x.sentence.passage)
             position = x.sentence.position
             pairs.append((x.sentence, sentences[position - 1] if position > 0 else None))
-        return unmet(hits.query, pairs, hits.unknown_terms, hits.term_weights)
+        return unmet(hits.query, pairs, hits.unknown_terms, hits.term_weights, hits.unplaced_names)

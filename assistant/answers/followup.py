@@ -142,10 +142,14 @@ _ITEM = re.compile(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
+MAX_CHAIN = 3  # a follow-up of a follow-up is read against the earlier one's standalone form, this many deep
+
+
 @dataclass(frozen=True)
 class Rewrite:
     query: str
     rewritten: bool
+    topic: str | None = None  # what a rewritten follow-up carried over: the topic a later follow-up inherits
 
 
 class FollowUpRewriter:
@@ -183,6 +187,7 @@ class FollowUpRewriter:
         """What a question is about once its question words are removed."""
         core = _LEADING_CONNECTIVE.sub("", question).strip().rstrip("?.! ")
         core = _QUESTION_WORDS.sub("", core, count=1)
+        core = re.sub(r"\s+(?:are|is|were|was)\s+there\b", "", core, flags=re.IGNORECASE)  # "mutuals are there in…"
         return re.sub(r"^(?:the|a|an)\s+", "", core, flags=re.IGNORECASE)
 
     @staticmethod
@@ -213,10 +218,16 @@ class FollowUpRewriter:
         words = item.split()
         return " ".join(words[:12]).rstrip(",;:")
 
-    def rewrite(self, question: str, history: list[dict[str, str]]) -> Rewrite:
-        previous = next((m["content"] for m in reversed(history) if m["role"] == "user"), None)
-        if not previous:
+    def rewrite(self, question: str, history: list[dict[str, str]], depth: int = 0) -> Rewrite:
+        asked = [i for i, m in enumerate(history) if m["role"] == "user"]
+        if not asked:
             return Rewrite(question, False)
+        previous = history[asked[-1]]["content"]
+        carried = None
+        if depth < MAX_CHAIN:  # "and their staff?" after "how big are they?" after "how many mutuals…?"
+            earlier = self.rewrite(previous, history[: asked[-1]], depth + 1)
+            if earlier.rewritten:
+                previous, carried = earlier.query, earlier.topic
         switched = _SWITCH.match(question)
         if switched:
             return Rewrite(question[switched.end() :].strip() or question, switched.end() < len(question))
@@ -227,18 +238,18 @@ class FollowUpRewriter:
             n = _ORDINALS.get(key.lower(), int(key) if key.isdigit() else 0)
             item = self._item(answer, n) if n else None
             if item:
-                return Rewrite(f"{question.rstrip()} ({item})", True)
+                return Rewrite(f"{question.rstrip()} ({item})", True, item)
         shift = _SHIFT.match(question)
         if shift:
             focus = (shift.group("x") or shift.group("y") or "").strip()
             focus = re.sub(r"^(?:in|for|with|on|at)\s+", "", focus, flags=re.IGNORECASE)
-            old_topic = self.topic_of(previous)
+            old_topic = carried or self.topic_of(previous)
             if old_topic and not self.topic_of(focus):
-                return Rewrite(f"{focus[:1].upper()}{focus[1:]} ({old_topic})?", True)  # an aspect of the same topic
-            if old_topic and old_topic.casefold() != focus.casefold():
+                return Rewrite(f"{focus[:1].upper()}{focus[1:]} ({old_topic})?", True, old_topic)  # an aspect of it
+            if old_topic and old_topic.casefold() != focus.casefold() and old_topic.casefold() in previous.casefold():
                 pattern = re.compile(re.escape(old_topic), re.IGNORECASE)
-                return Rewrite(pattern.sub(focus, previous, count=1), True)
-            return Rewrite(f"{self._subject(previous)} ({focus})?", True)
+                return Rewrite(pattern.sub(focus, previous, count=1), True, focus)
+            return Rewrite(f"{self._subject(previous)} ({focus})?", True, focus)
         own_topic = self.topic_of(question)
         pronoun = _PRONOUN.search(question)
         unresolved = pronoun is not None and not self._names_its_subject(question, pronoun.start())
@@ -248,7 +259,7 @@ class FollowUpRewriter:
         short = len(question.split()) <= 4 and not own_topic and len(own_words) <= 1
         if not (unresolved or connective or short):
             return Rewrite(question, False)
-        topic = self.topic_of(previous) or self._subject(previous)
+        topic = carried or self.topic_of(previous) or self._subject(previous)
         if not topic or (own_topic and own_topic.casefold() == topic.casefold()):
             return Rewrite(question, False)
-        return Rewrite(f"{question.rstrip()} ({topic})", True)
+        return Rewrite(f"{question.rstrip()} ({topic})", True, topic)

@@ -187,6 +187,7 @@ def unmet(
     sentences: list[tuple[SentenceHit, SentenceHit | None]],
     unknown_terms: tuple[str, ...],
     weights: dict[str, float] | None = None,
+    unplaced_names: tuple[str, ...] = (),
 ) -> Missing | None:
     """What the question asks for that none of the (best) retrieved sentences states; None when all is there.
 
@@ -195,7 +196,7 @@ def unmet(
     asked = read_question(question)
     for name in asked.names:
         words = frozenset(t for t in _terms(name) if not t.isdigit())
-        if words and words <= set(unknown_terms):
+        if (words and words <= set(unknown_terms)) or name in unplaced_names:
             return Missing(f"{name} ({indirect(question)})", f"The reports don't mention {name}.")
     for year in asked.years:
         if not any(_states_year(year, s.text) for s, _ in sentences):

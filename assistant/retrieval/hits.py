@@ -38,6 +38,7 @@ class Hits:
     neighbours: dict[str, list[Passage]] = field(default_factory=dict)  # passage id → its section, in order
     unknown_terms: tuple[str, ...] = ()  # name words of the query that no document of the library contains
     term_weights: dict[str, float] = field(default_factory=dict)  # the query's content terms and their rarity
+    unplaced_names: tuple[str, ...] = ()  # names of several words ("Leeds City Council") no passage holds all of
 
     def sentences_of(self, passage: Passage) -> list[SentenceHit]:
         return self.sentences.get(passage.id, [])

@@ -5,7 +5,8 @@ cosine, its best sentence's cosine and how many of the question's terms it holds
 dev split), with a few structural cues that can each be switched off in ``RetrievalSettings`` (and are, in
 turn, by ``assistant eval --ablate``): footnotes count for the passages citing them, "what is X?" prefers
 the glossary entry for X, "what should…?" prefers recommending passages, a document named by one of its
-aliases is preferred. Reciprocal rank fusion remains available (``method="rrf"``).
+aliases is preferred, and "how many…?" or "when…?" also scores the best sentence that states a figure or a
+date (the answer's type, read from the question's wording alone, so it carries to any report). Reciprocal rank fusion remains available (``method="rrf"``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from assistant.answers.cues import Wants, supplies, wants
+from assistant.answers.specifics import read_question
 from assistant.chunks.sentences import Sentence
 from assistant.config import RetrievalSettings
 from assistant.corpus import Document
@@ -140,12 +143,18 @@ class HybridRetriever:
         for i, sentence in enumerate(self.sentences):
             self.sentences_of[sentence.passage].append(i)
         self.line_start = [self._starts_line(s) for s in self.sentences]
+        # which sentences state a figure or a date, for questions asking for one
+        self.states = {
+            kind: np.array([supplies(s.text, kind) for s in self.sentences], dtype=bool) for kind in (Wants.NUMBER, Wants.TIME)
+        }
         self.bm25 = BM25Index([p.embed_text for p in passages])
         self.profile = profile or Profile()
         self.glossary: Glossary = build_glossary(passages, self.profile.acronyms)
         texts = [p.embed_text for p in passages if not p.section.endswith("Bibliography")]
         texts += [" ".join((d.title, *d.aliases, d.authors, d.publisher)) for d in documents.values()]
         self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
+        # what a name must fall within to count as in the library: one passage, or one document's own names
+        self.held_together = [*self.bm25.terms, *(content_terms(" ".join((d.title, *d.aliases))) for d in documents.values())]
 
     def _starts_line(self, sentence: Sentence) -> bool:
         passage = self.passages[sentence.passage]
@@ -166,6 +175,12 @@ class HybridRetriever:
             starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
             present = lengths > 0
             best_sentence[present] = np.maximum.reduceat(cosines, starts[present])
+            wanted = wants(query) if f.answer_type_weight else Wants.ANY
+            if wanted in self.states:
+                typed = np.where(self.states[wanted][flat], cosines, 0.0)
+                best_typed = np.zeros(len(candidates), dtype=np.float32)
+                best_typed[present] = np.maximum.reduceat(typed, starts[present])
+                best_sentence += f.answer_type_weight * best_typed
         top_bm25 = max(bm25.values(), default=0.0) or 1.0
         _, coverage = self.bm25.coverage(query)
         scores: dict[int, float] = {}
@@ -265,21 +280,25 @@ class HybridRetriever:
             ranked.append((i, fused[i], signals))
         return ranked, vector
 
-    def retrieve(self, query: str, k: int = 5) -> Hits:
+    def retrieve(self, query: str, k: int = 5, as_asked: str | None = None) -> Hits:
         """The k best passages for ``query`` with their sentences scored, their sections and the query vector.
 
         A question about two things ("X versus Y") is also searched part by part; the results take turns, so
-        the best passages for each part are among the k.
+        the best passages for each part are among the k. ``as_asked`` is a follow-up's own wording when
+        ``query`` is its rewrite: it is searched as a part too, so the carried-over topic cannot drown out what
+        the new question asks ("what sort of turnover do they have?" after "how many mutuals are there?").
         """
         n = max(self.settings.candidates, 4 * k)
         ranked, vector = self._rank(query, n)
         vectors = [vector]
-        subqueries = parts(query) if self.settings.decompose else []
+        subqueries = [(PART_WEIGHT, sub) for sub in parts(query)] if self.settings.decompose else []
+        if as_asked and as_asked != query and self.settings.as_asked_weight:
+            subqueries.append((self.settings.as_asked_weight, as_asked))
         if subqueries:
             lists = [(1.0, ranked)]
-            for sub in subqueries:
+            for weight, sub in subqueries:
                 sub_ranked, sub_vector = self._rank(sub, n)
-                lists.append((PART_WEIGHT, sub_ranked))
+                lists.append((weight, sub_ranked))
                 vectors.append(sub_vector)
             ranked = _fuse(lists)
         results: list[Passage] = []
@@ -340,4 +359,16 @@ class HybridRetriever:
         names = [m.group(0) for m in _NAME.finditer(query) if m.start() > 0]
         unknown = tuple(sorted({t for name in names for t in content_terms(name) if t not in self.vocabulary}))
         weights = self.bm25.weights(content_terms(self.expand(query)))  # the question's words, and the documents' for them
-        return Hits(query, results, sentences, vector[:1], neighbours, unknown, weights)
+        return Hits(query, results, sentences, vector[:1], neighbours, unknown, weights, self.unplaced_names(query))
+
+    def unplaced_names(self, query: str) -> tuple[str, ...]:
+        """Names of two or more words in the query whose words no single passage holds together: each word may
+        be in the library ("Manchester", "City", "Council") while the organisation it names is not."""
+        if not self.settings.unplaced_names:
+            return ()
+        out = []
+        for name in read_question(query).names:
+            terms = {t for t in content_terms(name) if not t.isdigit()}
+            if len(terms) >= 2 and not any(terms <= held for held in self.held_together):
+                out.append(name)
+        return tuple(out)
