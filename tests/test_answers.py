@@ -49,6 +49,14 @@ def test_list_question_gets_the_whole_list(assistant) -> None:  # type: ignore[n
     assert "Mutuals Mentoring Scheme" in answer.text and "Mutual Partnership Support Programme" in answer.text
 
 
+def test_list_items_that_are_bare_names_are_kept_in_a_list_answer(assistant) -> None:  # type: ignore[no-untyped-def]
+    # "- **Adult Social Care**. The sector is…": the item's name alone reads like a heading, but it is the answer
+    answer = assistant.ask("Which service areas have the highest potential for mutualisation?")
+    items = [line for line in answer.text.split("\n") if line.startswith("- ")]
+    for area in ("Primary Care (", "Adult Social Care.", "Enabling Services.", "Primary Care Networks", "Integration Models."):
+        assert any(area in item for item in items), (area, answer.text)
+
+
 def test_follow_up_is_read_in_context_and_shows_the_rewrite(assistant) -> None:  # type: ignore[no-untyped-def]
     history = [
         {"role": "user", "content": "What is Granta Medical Practices?"},

@@ -163,6 +163,13 @@ def answer_worthy(text: str) -> bool:
     return not _is_header_row(stripped, max_words=2, figures=True)
 
 
+def is_item_label(text: str) -> bool:
+    """A list item that is only a name ("Adult Social Care.", "Enabling Services."): in a list it answers
+    "which areas…?", though alone it would read as a heading."""
+    stripped = text.strip()
+    return is_heading_like(stripped) and not stripped.endswith("?") and not looks_unsafe(stripped)
+
+
 def is_structure(text: str, starts_line: bool = False, glossary: bool = False) -> bool:
     """Structure rather than content: a caption, a heading or by-line, a table's header row, a footnote
     that only names its source. Evidence that something is covered, but not an answer's sentence."""

@@ -256,7 +256,10 @@ class ExtractiveAnswerer(Answerer):
             for sentence in hits.sentences_of(passage):
                 text = sentence.text.rstrip()
                 intro = _introduces(text) or "following" in text.lower()
-                if sentence.starts_line and self.quotable(sentence, outline=self._outline) and (passage.kind in kinds or intro):
+                # a list item may be a bare name ("Adult Social Care."): in a list it is an item, not a heading
+                label = passage.kind == "list" and cues.is_item_label(text)
+                quotable = self.quotable(sentence, outline=self._outline) or label
+                if sentence.starts_line and quotable and (passage.kind in kinds or intro):
                     if passage.id not in rank_of:
                         rank_of[passage.id] = len(passages)
                         passages.append(passage)
