@@ -235,7 +235,9 @@ class Assistant:
         Raises BadQuestion for an empty or over-long query or a k outside 1–50, BadHistory for a history
         that is not a list.
         """
-        return self.retrieve(query, k, history).passages
+        text = clean_query(query, self.settings.max_query_chars)
+        messages = clean_history(history, self.settings.max_history_turns)
+        return self.retriever.search(self.standalone_query(text, messages), self._k(k), as_asked=text)
 
     def standalone_query(self, question: str, history: list[dict[str, str]]) -> str:
         """The question rewritten to stand alone given the conversation (unchanged when it already does)."""

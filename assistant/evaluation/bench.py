@@ -284,7 +284,7 @@ class AddResult:
     embedded: int  # texts the update embedded (the manifest's count)
     document_passages: int
     document_sentences: int
-    only_this_document: bool  # embedded == the new document's passages + sentences
+    only_this_document: bool  # embedded == the distinct texts of the new document no earlier build held
     passages_before: int
     passages_after: int
     cli_search_rank: int | None  # rank of the new document in `assistant search` for its marked sentence
@@ -314,6 +314,18 @@ def _document_counts(index_dir: Path, doc_id: str) -> tuple[int, int, int, int]:
     return int(manifest["counts"].get("embedded", 0)), len(passages), len(mine), sentences
 
 
+def _text_keys(index_dir: Path, doc_id: str | None = None) -> set[str]:
+    """The hashes of the texts the current build holds a vector for (of ``doc_id`` only, when given)."""
+    from assistant.index import store
+
+    build, _ = _current_manifest(index_dir)
+    passages = store.read_jsonl(build / "passages.jsonl")
+    mine = {i for i, p in enumerate(passages) if doc_id is None or p.get("doc_id") == doc_id}
+    rows = [p for i, p in enumerate(passages) if i in mine]
+    rows += [s for s in store.read_jsonl(build / "sentences.jsonl") if int(s["passage"]) in mine]
+    return {str(r["key"]) for r in rows if "key" in r}
+
+
 def _search_rank(env: dict[str, str], query: str, doc_id: str) -> int | None:
     results = json.loads(run_timed(cli("search", query, "--json", "-k", "10"), env).stdout)["results"]
     return next((i for i, p in enumerate(results, start=1) if p.get("doc_id") == doc_id), None)
@@ -337,10 +349,12 @@ def bench_add(settings: Settings, options: BenchOptions) -> AddResult:
         made = bench_pdf.make_pdf(Path(folder), options.pages, _library_text(settings))
         env = bench_env(copy)
         _, before, _, _ = _document_counts(copy.index_dir, bench_pdf.DOC_ID)
+        known = _text_keys(copy.index_dir)
         with AppProcess(env) as app:
             app.first_answer(ASK_QUESTION)
             add = run_timed(cli("add", str(made.path), "--id", bench_pdf.DOC_ID, "--title", bench_pdf.TITLE), env, 3600)
             embedded, after, passages, sentences = _document_counts(copy.index_dir, bench_pdf.DOC_ID)
+            new_texts = len(_text_keys(copy.index_dir, bench_pdf.DOC_ID) - known)
             rank = _search_rank(env, bench_pdf.MARKER_QUERY, bench_pdf.DOC_ID)
             seen = _app_cites(app, bench_pdf.MARKER_QUERY, bench_pdf.DOC_ID)
         remove = run_timed(cli("remove", bench_pdf.DOC_ID), env, 3600)
@@ -355,7 +369,7 @@ def bench_add(settings: Settings, options: BenchOptions) -> AddResult:
         embedded=embedded,
         document_passages=passages,
         document_sentences=sentences,
-        only_this_document=passages > 0 and embedded == passages + sentences,
+        only_this_document=passages > 0 and embedded == new_texts,
         passages_before=before,
         passages_after=after,
         cli_search_rank=rank,
@@ -521,8 +535,8 @@ def _add_rows(a: dict[str, Any]) -> list[tuple[str, str]]:
         (f"add a {a['pdf_pages']}-page PDF (`assistant add`)", f"{a['add_s']} s (CPU {a['add_cpu_s']} s)"),
         (
             "texts embedded by the add",
-            f"{a['embedded']} = {a['document_passages']} passages + {a['document_sentences']} sentences of that document: "
-            f"{'yes' if a['only_this_document'] else 'NO'}",
+            f"{a['embedded']} (that document's {a['document_passages']} passages + {a['document_sentences']} sentences, "
+            f"each distinct text once); only that document: {'yes' if a['only_this_document'] else 'NO'}",
         ),
         ("seen by search / by the running app", f"{found} / {'yes' if a['seen_by_running_app'] else 'NO'}"),
         ("remove it again", f"{a['remove_s']} s, {'clean' if a['removed_cleanly'] else 'NOT clean'}"),

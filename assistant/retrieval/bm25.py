@@ -124,10 +124,11 @@ class BM25Index:
         self._retriever.index(tokens, show_progress=False)
         self.size = len(texts)
         self.terms = [content_terms(t, self._stemmer) for t in texts]
-        frequency: dict[str, int] = {}
-        for terms in self.terms:
+        self.postings: dict[str, list[int]] = {}  # term → the passages holding it
+        for position, terms in enumerate(self.terms):
             for term in terms:
-                frequency[term] = frequency.get(term, 0) + 1
+                self.postings.setdefault(term, []).append(position)
+        frequency = {term: len(held) for term, held in self.postings.items()}
         n = max(1, self.size)
         self.idf = {t: math.log((n - f + 0.5) / (f + 0.5) + 1.0) for t, f in frequency.items()}
         self.unseen_idf = math.log((n + 0.5) / 0.5 + 1.0)
@@ -143,7 +144,10 @@ class BM25Index:
             return wanted, [0.0] * self.size
         weight = self.weights(wanted)
         total = sum(weight.values())
-        return wanted, [sum(weight[t] for t in wanted & have) / total for have in self.terms]
+        share = np.zeros(self.size)
+        for term in wanted:
+            share[self.postings.get(term, [])] += weight[term] / total
+        return wanted, share.tolist()
 
     def search(self, query: str, n: int) -> list[tuple[int, float]]:
         """(passage position, score) best first; only passages sharing a term with the query."""
@@ -151,5 +155,5 @@ class BM25Index:
         if not tokens.vocab:
             return []
         n = min(n, self.size)
-        docs, scores = self._retriever.retrieve(tokens, k=n, show_progress=False, n_threads=1)
+        docs, scores = self._retriever.retrieve(tokens, k=n, show_progress=False, n_threads=0)  # 0: no thread pool
         return [(int(d), float(s)) for d, s in zip(np.asarray(docs[0]), np.asarray(scores[0]), strict=False) if s > 0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -150,6 +151,8 @@ class HybridRetriever:
         self.bm25 = BM25Index([p.embed_text for p in passages])
         self.profile = profile or Profile()
         self.glossary: Glossary = build_glossary(passages, self.profile.acronyms)
+        # a query is expanded three times (lexical, dense, the answer's term weights): one pass over the pairs
+        self._with_acronyms = lru_cache(maxsize=256)(self.glossary.expand)
         texts = [p.embed_text for p in passages if not p.section.endswith("Bibliography")]
         texts += [" ".join((d.title, *d.aliases, d.authors, d.publisher)) for d in documents.values()]
         self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
@@ -223,7 +226,7 @@ class HybridRetriever:
     def expand(self, query: str) -> str:
         """The query with the other side of its acronyms (PCN ↔ Primary Care Network) and, for the lexical
         search, the documents' words for everyday phrasings named in the corpus profile."""
-        expanded = self.glossary.expand(query) if self.settings.acronym_expansion else query
+        expanded = self._with_acronyms(query) if self.settings.acronym_expansion else query
         words = self.profile.related_words(query) if self.settings.profile_synonyms else []
         return f"{expanded} ({' '.join(words)})" if words else expanded
 
@@ -245,14 +248,15 @@ class HybridRetriever:
                 best.setdefault(self.sentences[int(i)].passage, float(score))
         return sorted(best.items(), key=lambda item: -item[1])
 
-    def search(self, query: str, k: int = 5) -> list[Passage]:
-        return self.retrieve(query, k).passages
+    def search(self, query: str, k: int = 5, as_asked: str | None = None) -> list[Passage]:
+        """The k best passages, as ``retrieve`` finds them, without the sentences an answer needs."""
+        return self._best(query, k, as_asked)[0]
 
     def _rank(self, query: str, n: int) -> tuple[list[tuple[int, float, dict[str, Any]]], np.ndarray]:
         """Candidates for one query, best first: (position, score, signals), and the query vector."""
         expanded = self.expand(query)
         vector = self.embed_query(
-            self.glossary.expand(query) if self.settings.expand_dense and self.settings.acronym_expansion else query
+            self._with_acronyms(query) if self.settings.expand_dense and self.settings.acronym_expansion else query
         )
         dense = self.dense(vector, n)
         by_sentence = self.sentence_dense(vector, self.settings.sentence_candidates)
@@ -288,6 +292,11 @@ class HybridRetriever:
         ``query`` is its rewrite: it is searched as a part too, so the carried-over topic cannot drown out what
         the new question asks ("what sort of turnover do they have?" after "how many mutuals are there?").
         """
+        results, positions, vectors = self._best(query, k, as_asked)
+        return self._hits(query, results, positions, vectors)
+
+    def _best(self, query: str, k: int, as_asked: str | None) -> tuple[list[Passage], list[int], np.ndarray]:
+        """The k best passages, their positions, and the vectors of the query and its parts."""
         n = max(self.settings.candidates, 4 * k)
         ranked, vector = self._rank(query, n)
         vectors = [vector]
@@ -319,7 +328,7 @@ class HybridRetriever:
             results.append(replace(passage, score=round(score, 6), extra=extra))
             if len(results) >= k:
                 break
-        return self._hits(query, results, positions, np.vstack(vectors))
+        return results, positions, np.vstack(vectors)
 
     def _hits(self, query: str, results: list[Passage], positions: list[int], vector: np.ndarray) -> Hits:
         sentences: dict[str, list[SentenceHit]] = {}
