@@ -163,11 +163,12 @@ def corpus_fingerprint(folder: Path) -> dict[str, str]:
         return prints
     for entry in library.entries:
         file = folder / entry.file
-        prints[entry.file] = _sha256_file(file) if file.is_file() else ""
+        prints[entry.file] = sha256_file(file) if file.is_file() else ""
     return prints
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The file's sha256, read a megabyte at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

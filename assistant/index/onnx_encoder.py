@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from assistant.config import BUNDLED_MODEL, Settings
+from assistant.corpus.manifest import sha256_file
 from assistant.errors import ModelMissing
 from assistant.index.embedder import resolve_model
 
@@ -49,20 +50,12 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def source_hash(model_dir: Path) -> str:
     """One hash over every file of the model folder (names and contents) and the export recipe version."""
     digest = hashlib.sha256(f"export-v{EXPORT_VERSION}".encode())
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         digest.update(path.relative_to(model_dir).as_posix().encode("utf-8") + b"\0")
-        digest.update(_sha256(path).encode("ascii"))
+        digest.update(sha256_file(path).encode("ascii"))
     return digest.hexdigest()
 
 
@@ -247,7 +240,7 @@ def export_onnx(model_dir: Path, cache_dir: Path) -> Path:
             "source": {"model_dir": str(model_dir), "sha256": digest},
             "variants": VARIANTS,
             "quantization": {"weight_type": "QInt8", "per_channel": True, "method": "dynamic"},
-            "files": {name: _sha256(tmp / name) for name in files},
+            "files": {name: sha256_file(tmp / name) for name in files},
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         folder = _move_into_place(tmp, cache_dir / digest)
@@ -303,7 +296,7 @@ def export_problem(folder: Path, variant: str) -> str:
     if stamp.is_file():
         return ""
     for name in needed:
-        if _sha256(folder / name) != hashes.get(name):
+        if sha256_file(folder / name) != hashes.get(name):
             return f"{name} does not match its manifest"
     with contextlib.suppress(OSError):  # a read-only cache only costs the hashing next time
         stamp.touch()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import numpy as np
 from assistant.chunks.sentences import Sentence
 from assistant.corpus import Document
 from assistant.corpus.load import document_from_json, document_to_json
-from assistant.corpus.manifest import corpus_fingerprint
+from assistant.corpus.manifest import corpus_fingerprint, sha256_file
 from assistant.errors import IndexBusy, IndexCorrupt, IndexMissing, IndexStale, IndexUnwritable
 from assistant.passage import Passage
 
@@ -56,14 +55,6 @@ class IndexData:
     @property
     def name(self) -> str:
         return self.path.name
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def current_name(index_dir: Path) -> str:
