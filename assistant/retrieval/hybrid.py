@@ -153,9 +153,10 @@ class HybridRetriever:
         self.glossary: Glossary = build_glossary(passages, self.profile.acronyms)
         # a query is expanded three times (lexical, dense, the answer's term weights): one pass over the pairs
         self._with_acronyms = lru_cache(maxsize=256)(self.glossary.expand)
-        texts = [p.embed_text for p in passages if not p.section.endswith("Bibliography")]
-        texts += [" ".join((d.title, *d.aliases, d.authors, d.publisher)) for d in documents.values()]
-        self.vocabulary: set[str] = set().union(*(content_terms(t) for t in texts)) if texts else set()
+        # the library's words (its passages' terms as BM25 already holds them, and the documents' own names)
+        held = [terms for p, terms in zip(passages, self.bm25.terms, strict=True) if not p.section.endswith("Bibliography")]
+        held += [content_terms(" ".join((d.title, *d.aliases, d.authors, d.publisher))) for d in documents.values()]
+        self.vocabulary: set[str] = set().union(*held) if held else set()
         # what a name must fall within to count as in the library: one passage, or one document's own names
         self.held_together = [*self.bm25.terms, *(content_terms(" ".join((d.title, *d.aliases))) for d in documents.values())]
 
