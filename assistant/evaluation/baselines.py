@@ -55,13 +55,20 @@ def raw_text(path: Path) -> str:
 
 
 class EmbedderEmbeddings(Embeddings):
-    """The project's embedder behind LangChain's Embeddings interface (the same model, no second copy)."""
+    """The project's embedder behind LangChain's Embeddings interface (the same model, no second copy).
 
-    def __init__(self, embedder: Any):
+    ``cache`` (text → vector) may be shared by several stores: the unseen-report libraries repeat the
+    shipped library's chunks, which are then embedded once for all of them."""
+
+    def __init__(self, embedder: Any, cache: dict[str, Any] | None = None):
         self.embedder = embedder
+        self.cache = {} if cache is None else cache
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [list(map(float, v)) for v in self.embedder.embed(texts)]
+        missing = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if missing:
+            self.cache.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return [list(map(float, self.cache[t])) for t in texts]
 
     def embed_query(self, text: str) -> list[float]:
         return list(map(float, self.embedder.embed([text])[0]))
@@ -70,7 +77,7 @@ class EmbedderEmbeddings(Embeddings):
 class LangChainTutorial:
     name = "langchain-tutorial"
 
-    def __init__(self, corpus_dir: Path, embedder: Any):
+    def __init__(self, corpus_dir: Path, embedder: Any, cache: dict[str, Any] | None = None):
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
@@ -86,7 +93,7 @@ class LangChainTutorial:
         self.chunks = splitter.split_documents(docs)
         for i, chunk in enumerate(self.chunks):
             chunk.id = f"lc#{i}"
-        self.store = FAISS.from_documents(self.chunks, EmbedderEmbeddings(embedder))
+        self.store = FAISS.from_documents(self.chunks, EmbedderEmbeddings(embedder, cache))
 
     @property
     def all_hits(self) -> list[Hit]:

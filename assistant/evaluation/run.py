@@ -84,11 +84,12 @@ def retrieval_report(groups: list[Group], with_baselines: bool, progress: bool) 
     total = sum(len(g.questions) for g in groups) * (3 if with_baselines else 1)
     bar = tqdm(total=total, desc="retrieval", unit="q", disable=not progress, leave=False)
     systems: dict[str, dict[str, Any]] = {}
+    chunk_vectors: dict[str, Any] = {}  # the LangChain baseline's chunks, embedded once across the libraries
     for group in groups:
         candidates: list[System] = [ProjectSystem(group.assistant)]
         if with_baselines:
             candidates.append(BM25Only(group.assistant.passages))
-            candidates.append(LangChainTutorial(group.assistant.settings.corpus_dir, group.assistant.embedder))
+            candidates.append(LangChainTutorial(group.assistant.settings.corpus_dir, group.assistant.embedder, chunk_vectors))
         for system in candidates:
             outcomes = _run_system(system, group.questions, lambda: bar.update(1))
             qrels = qrels_for(group.questions, system.all_hits)  # type: ignore[attr-defined]
