@@ -6,7 +6,8 @@ dev split), with a few structural cues that can each be switched off in ``Retrie
 turn, by ``assistant eval --ablate``): footnotes count for the passages citing them, "what is X?" prefers
 the glossary entry for X, "what should…?" prefers recommending passages, a document named by one of its
 aliases is preferred, and "how many…?" or "when…?" also scores the best sentence that states a figure or a
-date (the answer's type, read from the question's wording alone, so it carries to any report). Reciprocal rank fusion remains available (``method="rrf"``).
+date (the answer's type, read from the question's wording alone, so it carries to any report). Reciprocal
+rank fusion remains available (``method="rrf"``).
 """
 
 from __future__ import annotations
