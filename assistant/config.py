@@ -101,6 +101,7 @@ class AnswerSettings:
     recommendation_weight: float = 0.4  # "should…?" is answered by a recommendation
     about_weight: float = 0.2  # "who wrote the report?" is answered from front matter
     signpost_penalty: float = 0.3  # "please refer to Appendix 1…"
+    reference_lists_quiet: bool = True  # a bibliography's entries are not quoted unless sources are asked about
     continuation: bool = True  # a following sentence that leans back on a chosen one comes with it
     list_answers: bool = True  # a list question gets the list the best passage belongs to
     list_anchor_rank: int = 8  # ... when that list is in one of this many best passages

@@ -122,6 +122,26 @@ def supplies(sentence: str, wanted: Wants, question: str = "") -> bool:
     return False
 
 
+_REFERENCE_LIST = re.compile(
+    r"(?:^|›\s*)(?:bibliography|references|sources|works cited|further reading|endnotes|notes)\s*$", re.IGNORECASE
+)
+_ASKS_SOURCES = re.compile(
+    r"\b(?:sources?|references?|bibliograph\w*|cit(?:e|es|ed|ing|ations?)|literature|reading|publications?\s+(?:by|from))\b",
+    re.IGNORECASE,
+)
+
+
+def in_reference_list(section: str) -> bool:
+    """The section is a list of sources (a bibliography, references, endnotes): its entries name works, they
+    do not answer questions about the report's subject."""
+    return bool(_REFERENCE_LIST.search(section))
+
+
+def asks_about_sources(question: str) -> bool:
+    """The question is about what a document cites ("which sources…", "what literature…")."""
+    return bool(_ASKS_SOURCES.search(question))
+
+
 def asks_about_structure(question: str) -> bool:
     """The question is about how a document is organised: its outline is then the answer, not a signpost."""
     return bool(_ASKS_STRUCTURE.search(question))

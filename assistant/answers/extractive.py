@@ -86,7 +86,11 @@ class ExtractiveAnswerer(Answerer):
             return False
         if not outline and self.settings.signpost_penalty and cues.is_signpost(s.text):
             return False
-        return not self._structure(s) or (wanted is cues.Wants.PERSON and cues.is_heading_like(s.text))
+        if not self._structure(s):
+            return True
+        # a by-line can answer "who…?" and a dateline ("Published 4 November 2019") "when…?"
+        byline = wanted is cues.Wants.PERSON or (wanted is cues.Wants.TIME and cues.supplies(s.text, wanted))
+        return byline and cues.is_heading_like(s.text)
 
     @staticmethod
     def _recommends(s: SentenceHit, recommending: set[str]) -> bool:
@@ -158,6 +162,8 @@ class ExtractiveAnswerer(Answerer):
         wanted = cues.wants(question)
         self._outline = cues.asks_about_structure(question)
         scored = [x for x in scored if self.quotable(x.sentence, wanted, self._outline)]
+        if s.reference_lists_quiet and not cues.asks_about_sources(question):
+            scored = [x for x in scored if not cues.in_reference_list(x.sentence.passage.section)]
         if not scored:
             return []
         if s.list_answers and cues.is_list_question(question):

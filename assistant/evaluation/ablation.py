@@ -44,6 +44,7 @@ RULES = (
     Rule("recommendations for 'should…?' (answers)", "answers", {"recommendation_weight": 0.0}),
     Rule("front matter for questions about a document (answers)", "answers", {"about_weight": 0.0}),
     Rule("signpost penalty", "answers", {"signpost_penalty": 0.0}),
+    Rule("bibliography entries quoted only when sources are asked about", "answers", {"reference_lists_quiet": False}),
     Rule("continuation sentences", "answers", {"continuation": False}),
     Rule("list answers", "answers", {"list_answers": False}),
     Rule("lead sentences from the best passage", "answers", {"lead_sentences": 1}),
