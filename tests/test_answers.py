@@ -243,3 +243,16 @@ def test_long_malformed_history_is_trimmed(assistant) -> None:  # type: ignore[n
     answer = assistant.ask("What are the risks there?", history=history)  # type: ignore[arg-type]
     assert answer.refused or answer.citations
     assert len(answer.query) < 2000
+
+
+def test_what_one_question_asks_for_is_not_seen_by_a_question_on_another_thread(assistant) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    answerer = assistant.extractive
+    answerer._outline = True  # this thread's question asks how the report is organised
+    seen: list[bool] = []
+    other = threading.Thread(target=lambda: seen.append(answerer._outline))
+    other.start()
+    other.join()
+    answerer._outline = False
+    assert seen == [False]

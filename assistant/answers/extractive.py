@@ -10,6 +10,7 @@ retrieved is close enough it says the reports don't cover the question.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,7 +72,16 @@ class ExtractiveAnswerer(Answerer):
         self.settings = settings or AnswerSettings()
         s = self.settings
         self.refusal = RefusalPolicy(s.refusal_min_cosine, s.full_coverage_cosine)
-        self._outline = False  # the question being answered asks how a document is organised
+        self._question = threading.local()  # what this thread's question asks for (the app answers in threads)
+
+    @property
+    def _outline(self) -> bool:
+        """The question being answered (on this thread) asks how a document is organised."""
+        return bool(getattr(self._question, "outline", False))
+
+    @_outline.setter
+    def _outline(self, value: bool) -> None:
+        self._question.outline = value
 
     # ---- what a sentence can do ----------------------------------------------------------------------
 
