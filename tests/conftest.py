@@ -123,3 +123,14 @@ def small_copy(tmp_path: Path, small_assistant):  # type: ignore[no-untyped-def]
     )
     shutil.copytree(small_assistant.settings.index_dir, settings.index_dir, ignore=shutil.ignore_patterns(".lock"))
     return settings
+
+
+def retrieval_split(hit: float) -> dict[str, float]:
+    """Retrieval figures of one split for a made-up evaluation report (the app's views are tested on it)."""
+    return {
+        "hit_rate@1": hit - 0.2,
+        "hit_rate@5": hit,
+        "hit_rate@10": hit + 0.05,
+        "mrr@10": hit - 0.1,
+        "hit_in_2000_chars": hit,
+    }

@@ -22,6 +22,8 @@ from assistant.app.ui import build_app
 from assistant.config import AppSettings
 from assistant.passage import Passage
 
+from .conftest import retrieval_split
+
 ATTACKS = [
     "<img src=x onerror=alert(1)>",
     "<script>alert(2)</script>",
@@ -363,22 +365,13 @@ def test_an_uploaded_report_is_added_indexed_and_searchable(private, tmp_path: P
 
 
 def test_the_evaluation_view_names_metrics_for_people_and_sets_splits_side_by_side(tmp_path: Path) -> None:
-    def split(hit: float) -> dict[str, float]:
-        return {
-            "hit_rate@1": hit - 0.2,
-            "hit_rate@5": hit,
-            "hit_rate@10": hit + 0.05,
-            "mrr@10": hit - 0.1,
-            "hit_in_2000_chars": hit,
-        }
-
     names = ("dev", "test", "blind", "unseen")
     report = {
         "created": "2026-11-23T00:00:00Z",
         "counts": {s: {"questions": 10, "answerable": 8} for s in names},
         "systems": {
-            "project": {"splits": {s: split(0.9) for s in names}},
-            "bm25-only": {"splits": {s: split(0.7) for s in names}},
+            "project": {"splits": {s: retrieval_split(0.9) for s in names}},
+            "bm25-only": {"splits": {s: retrieval_split(0.7) for s in names}},
         },
         "answers": {
             "splits": {

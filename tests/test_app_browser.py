@@ -20,6 +20,8 @@ from assistant.app.screenshot import CHROMIUM, CHROMIUM_ARGS, WIDTHS, ask_in_bro
 from assistant.config import AppSettings
 from assistant.evaluation import report as reports
 
+from .conftest import retrieval_split
+
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (.ci/run installs it)"),
@@ -33,23 +35,14 @@ ATTACK = (
 
 
 def _report(folder: Path) -> None:
-    def split(hit: float) -> dict[str, float]:
-        return {
-            "hit_rate@1": hit - 0.2,
-            "hit_rate@5": hit,
-            "hit_rate@10": hit + 0.05,
-            "mrr@10": hit - 0.1,
-            "hit_in_2000_chars": hit,
-        }
-
     names = ("dev", "test", "blind", "unseen:housing-first", "unseen:libraries-trust", "unseen")
     data = {
         "created": "2026-11-23T00:00:00Z",
         "counts": {s: {"questions": 60, "answerable": 50} for s in names},
         "systems": {
-            "project": {"splits": {s: split(0.9) for s in names}},
-            "bm25-only": {"splits": {s: split(0.7) for s in names}},
-            "langchain-tutorial": {"splits": {s: split(0.6) for s in names}},
+            "project": {"splits": {s: retrieval_split(0.9) for s in names}},
+            "bm25-only": {"splits": {s: retrieval_split(0.7) for s in names}},
+            "langchain-tutorial": {"splits": {s: retrieval_split(0.6) for s in names}},
         },
         "answers": {
             "splits": {s: {"answer_contains_evidence": 0.8, "supporting_citation": 0.85, "n_answerable": 50} for s in names}
