@@ -9,11 +9,9 @@ The first start builds the index (with progress in this terminal); later starts 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -38,10 +36,10 @@ def main() -> int:
     try:
         settings = AppSettings.from_env()
         check_host(args.host, Accounts.from_settings(settings), args.public)  # before the index: fail fast
-        # Importing gradio takes 3–4 s of the start: it runs in a thread while the index loads.
-        ui = ThreadPoolExecutor(1, thread_name_prefix="import-ui").submit(importlib.import_module, "assistant.app.launch")
         assistant = Assistant.load(progress=True)
-        launch = ui.result().launch
+        # Importing gradio after the index, not in a thread beside it: the two contend for the GIL and the
+        # start was ~1 s slower that way (`assistant bench --only startup`).
+        from assistant.app.launch import launch
 
         print(f"Open http://{args.host}:{args.port} (Ctrl-C to stop)", flush=True)
         launch(assistant, host=args.host, port=args.port, settings=settings, public=args.public)

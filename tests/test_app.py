@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -390,3 +392,16 @@ def test_the_evaluation_view_names_metrics_for_people_and_sets_splits_side_by_si
     near = re.search(r"Near misses answered honestly</th>(.*?)</tr>", shown).group(1)  # type: ignore[union-attr]
     assert [_text(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", near)] == ["0.500", "–", "0.500", "0.500"]
     assert shown.count('class="scroll"') == 2
+
+
+def test_the_app_imports_gradio_without_rewriting_its_type_stubs() -> None:
+    # Gradio re-parses every component's source on import to refresh .pyi stubs: half its import time.
+    code = (
+        "import assistant.app.launch, gradio, gradio.component_meta as meta; "
+        "from assistant.app.gradio_import import _no_stub; "
+        "assert meta.create_or_modify_pyi is _no_stub; "
+        "import gradio.blocks_events as be; assert be.create_or_modify_pyi is _no_stub; "
+        "assert gradio.Textbox(label='q').label == 'q'; print('ok')"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.app.gradio_import import skip_stub_writing
+
+skip_stub_writing()
+
 __all__ = ["build_app"]
 
 
