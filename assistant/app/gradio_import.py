@@ -10,6 +10,7 @@ function, nothing happens.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -48,10 +49,8 @@ class _SkipStubWriting(importlib.abc.MetaPathFinder):
 
 
 def _remove(finder: importlib.abc.MetaPathFinder) -> None:
-    try:
+    with contextlib.suppress(ValueError):
         sys.meta_path.remove(finder)
-    except ValueError:
-        pass
 
 
 def skip_stub_writing() -> None:
