@@ -1,9 +1,12 @@
-"""Retrieval metrics: standard IR measures from ranx, plus the context-budget and multi-hop checks."""
+"""Retrieval metrics: standard IR measures from ir-measures (trec_eval's code), plus the context-budget and
+multi-hop checks.
+
+ir-measures replaced ranx: the same figures (checked on every split), but ranx's numba functions cost 5–6 s
+to load in each evaluating process, and about 30 s to compile on a fresh install."""
 
 from __future__ import annotations
 
 import statistics
-import warnings
 from dataclasses import dataclass, field
 
 from assistant.evaluation.baselines import Hit
@@ -12,7 +15,14 @@ from assistant.evaluation.relevance import content_words, covered, is_relevant
 
 K_MAX = 10
 CONTEXT_BUDGET = 2000
-RANX_METRICS = [f"hit_rate@{k}" for k in range(1, K_MAX + 1)] + ["recall@5", "recall@10", "mrr@10", "ndcg@10"]
+# the names the reports use → ir-measures' names
+IR_METRICS = {
+    **{f"hit_rate@{k}": f"Success@{k}" for k in range(1, K_MAX + 1)},
+    "recall@5": "R@5",
+    "recall@10": "R@10",
+    "mrr@10": "RR@10",
+    "ndcg@10": "nDCG@10",
+}
 MISSING = "__no_relevant_chunk__"
 
 
@@ -60,21 +70,24 @@ def judge(question: Question, hits: list[Hit], ms: float) -> Outcome:
     return Outcome(question, hits, relevant, ms, bool(in_budget), bool(all5))
 
 
-def ranx_scores(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
-    from ranx import Qrels, Run, evaluate
+def ir_scores(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
+    """Mean hit rate@1–10, recall@5/10, MRR@10 and nDCG@10 over the answerable questions (a question with no
+    hits scores 0, not left out)."""
+    import ir_measures
 
     answerable = [o for o in outcomes if o.question.answerable]
     if not answerable:
         return {}
-    run = {o.question.id: {h.id: 1.0 / (i + 1) for i, h in enumerate(o.hits)} for o in answerable}
+    run = []
     for o in answerable:
-        if not run[o.question.id]:
-            run[o.question.id] = {"__empty__": 0.0}
-    subset = {o.question.id: qrels[o.question.id] for o in answerable}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scores = evaluate(Qrels(subset), Run(run), RANX_METRICS, make_comparable=True)
-    return {name: round(float(value), 4) for name, value in scores.items()}
+        ranked = list(dict.fromkeys(h.id for h in o.hits)) or ["__empty__"]  # a passage counts at its first rank
+        run += [ir_measures.ScoredDoc(o.question.id, doc, 1.0 / (i + 1)) for i, doc in enumerate(ranked)]
+    judged = [
+        ir_measures.Qrel(o.question.id, doc, rel) for o in answerable for doc, rel in qrels[o.question.id].items()
+    ]
+    measures = {name: ir_measures.parse_measure(spec) for name, spec in IR_METRICS.items()}
+    scores = ir_measures.calc_aggregate(list(measures.values()), judged, run)
+    return {name: round(float(scores[measure]), 4) for name, measure in measures.items()}
 
 
 def summarise(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
@@ -83,7 +96,7 @@ def summarise(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> dict
     summary: dict[str, float] = {"n": float(len(answerable))}
     if not answerable:
         return summary
-    summary.update(ranx_scores(answerable, qrels))
+    summary.update(ir_scores(answerable, qrels))
     summary["hit_in_2000_chars"] = round(sum(o.hit_in_budget for o in answerable) / len(answerable), 4)
     multi = [o for o in answerable if len(o.question.evidence) > 1]
     if multi:

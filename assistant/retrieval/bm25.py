@@ -97,7 +97,7 @@ def _import_bm25s() -> ModuleType:
     """bm25s with its numpy backend and no progress bars. Its optional numba and scipy backends and tqdm cost
     0.7 s of imports in every new process (half of `assistant search`'s start-up) and change nothing here
     (scores are the same; progress is never shown), so they are hidden while bm25s is imported and left
-    importable for whatever needs them later (ranx in the evaluation)."""
+    importable for whatever needs them later (scipy for pytrec_eval in the evaluation)."""
     if "bm25s" in sys.modules:
         return sys.modules["bm25s"]
     hidden = [name for name in ("numba", "scipy", "tqdm") if name not in sys.modules]
