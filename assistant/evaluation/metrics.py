@@ -82,9 +82,7 @@ def ir_scores(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> dict
     for o in answerable:
         ranked = list(dict.fromkeys(h.id for h in o.hits)) or ["__empty__"]  # a passage counts at its first rank
         run += [ir_measures.ScoredDoc(o.question.id, doc, 1.0 / (i + 1)) for i, doc in enumerate(ranked)]
-    judged = [
-        ir_measures.Qrel(o.question.id, doc, rel) for o in answerable for doc, rel in qrels[o.question.id].items()
-    ]
+    judged = [ir_measures.Qrel(o.question.id, doc, rel) for o in answerable for doc, rel in qrels[o.question.id].items()]
     measures = {name: ir_measures.parse_measure(spec) for name, spec in IR_METRICS.items()}
     scores = ir_measures.calc_aggregate(list(measures.values()), judged, run)
     return {name: round(float(scores[measure]), 4) for name, measure in measures.items()}
