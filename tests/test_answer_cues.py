@@ -40,6 +40,12 @@ def test_a_figure_counts_only_outside_the_label_or_numbering() -> None:
     assert supplies("The project is led by Sussex Community Health Trust.", Wants.PERSON, "Who leads the project?")
 
 
+def test_a_date_does_not_answer_who() -> None:
+    assert not supplies("Published 4 November 2019", Wants.PERSON, "Who wrote the report?")
+    assert not supplies("The board meets on Monday.", Wants.PERSON, "Who chairs the board?")
+    assert supplies("Edited by: Saimah Heron", Wants.PERSON, "Who wrote the report?")
+
+
 @pytest.mark.parametrize(
     "sentence",
     [

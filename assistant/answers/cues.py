@@ -37,7 +37,11 @@ _PERSON_CUE = re.compile(
     r"council|department|person)\s+(?:is|was|has|does|did|leads|led)\b",
     re.IGNORECASE,
 )
-_NAME = re.compile(r"(?<=\s)[A-Z][a-z]+[A-Za-z-]*")
+_MONTHS_AND_DAYS = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+)
+_NAME = re.compile(rf"(?<=\s)(?!{_MONTHS_AND_DAYS})[A-Z][a-z]+[A-Za-z-]*")  # a date is not who
 _TIME_CUE = re.compile(
     r"^\s*when\b|\bwhat\s+(?:year|date|month|period|moment|time)\b|\bby\s+when\b|\bhow\s+soon\b", re.IGNORECASE
 )
