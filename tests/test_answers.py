@@ -151,6 +151,8 @@ def test_questions_off_the_reports_topic_are_refused(assistant, question: str) -
         ("What is Manchester City Council's adult social care budget for this year?", "Manchester City Council"),
         # each word is in the reports ("Thurrock", "Medical", "Practices"), the organisation is not
         ("How is Thurrock Medical Practices run?", "Thurrock Medical Practices"),
+        # a share of mutuals *that* are rated Outstanding: a share of mutuals in general does not give it
+        ("What proportion of social care mutuals are rated Outstanding by inspectors?", "Outstanding"),
     ],
 )
 def test_a_near_miss_says_what_is_missing_then_cites_the_nearest(assistant, question: str, missing: str) -> None:  # type: ignore[no-untyped-def]
@@ -167,6 +169,11 @@ def test_a_name_whose_words_the_reports_hold_together_is_not_called_missing(assi
     hits = assistant.retrieve("What does Granta Medical Practices plan to become?")
     assert hits.unplaced_names == ()
     assert assistant.retrieve("What does the GOV.UK page say the research covers?").unplaced_names == ()
+
+
+def test_a_share_the_reports_give_is_answered_not_called_missing(assistant) -> None:  # type: ignore[no-untyped-def]
+    answer = assistant.ask("What percentage of public service mutuals operate in health and social care?")
+    assert answer.state == "answered" and "48%" in answer_text(answer), answer.text
 
 
 def test_the_nearest_figure_is_offered_for_a_year_the_reports_do_not_cover(assistant) -> None:  # type: ignore[no-untyped-def]

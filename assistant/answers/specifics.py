@@ -38,6 +38,8 @@ _FOCUS = [
     re.compile(r"\bhow\s+(?:big|large)\s+is\s+(?:the\s+|its\s+|their\s+)?(?P<f>[\w'’-]+)", re.IGNORECASE),
     re.compile(r"\b(?P<f>cost|pay|paid|spend|spent|fund|funded|earn|charge)\b", re.IGNORECASE),
 ]
+_SHARE_OF = 2  # the pattern above for "what percentage / proportion / share … of X …"
+_SHARE_PREDICATE = re.compile(rf"\s+(?P<p>{_AUX}\b[^?]*?)\s*\??$", re.IGNORECASE)
 _ROLE = re.compile(r"\bwho\s+(?:is|was|are|were)\s+(?:the\s+)?(?P<f>[\w\s'’-]+?)\s+(?:of|at|for|in)\b", re.IGNORECASE)
 _EVENT = re.compile(rf"\b(?:when|what\s+year|what\s+date|by\s+when)\b\s+(?:{_AUX}\s+)?(?P<f>.+?)\??$", re.IGNORECASE)
 _NAME = re.compile(
@@ -111,10 +113,14 @@ def read_question(question: str) -> Asked:
     kind = wants(question)
     focus_text = ""
     if kind is Wants.NUMBER:
-        for pattern in _FOCUS:
+        for n, pattern in enumerate(_FOCUS):
             match = pattern.search(question)
             if match:
                 focus_text = match.group("f")
+                if n == _SHARE_OF:  # "what percentage of mutuals are rated Outstanding?": a share of mutuals *that*…
+                    rest = _SHARE_PREDICATE.match(question, match.end("f"))
+                    if rest:
+                        focus_text = f"{focus_text} that {rest.group('p')}"
                 break
     elif kind is Wants.PERSON:
         match = _ROLE.search(question)
@@ -153,9 +159,15 @@ def _context(sentence: SentenceHit, previous: SentenceHit | None) -> frozenset[s
     return _terms(sentence.text + " " + (previous.text if previous else "") + " " + sentence.passage.section)
 
 
-def _about(context: frozenset[str], terms: frozenset[str]) -> bool:
-    """The sentence mentions one of ``terms`` (what is asked for: the figure must be a figure *of* that)."""
-    return not terms or bool(terms & context)
+def _about(context: frozenset[str], terms: frozenset[str], weights: dict[str, float], share: float = 0.0) -> bool:
+    """The sentence is about what is asked for (the figure must be a figure *of* that): it holds ``share`` of the
+    asked terms' weight (their rare words count most), or with ``share`` 0 any one of them."""
+    if not terms:
+        return True
+    if share:
+        total = sum(weights.get(t, 1.0) for t in terms)
+        return sum(weights.get(t, 1.0) for t in terms & context) >= share * total
+    return bool(terms & context)
 
 
 def _names(context: frozenset[str], name: frozenset[str], weights: dict[str, float]) -> bool:
@@ -174,12 +186,27 @@ class Missing:
     statement: str
 
 
-def gives(question: str, asked: Asked, sentence: SentenceHit, previous: SentenceHit | None, weights: dict[str, float]) -> bool:
-    """The sentence gives what the question asks for: a figure, date or name, of the thing asked about."""
+def gives(
+    question: str,
+    asked: Asked,
+    sentence: SentenceHit,
+    previous: SentenceHit | None,
+    weights: dict[str, float],
+    focus_share: float = 0.0,
+) -> bool:
+    """The sentence gives what the question asks for: a figure, date or name, of the thing asked about.
+
+    For a figure, ``focus_share`` of what it is a figure of must be in the sentence ("a percentage of mutuals
+    holding an Outstanding CQC rating" is not given by a percentage of mutuals in health and social care); a
+    role asked about ("the chief executive") needs only one of its words.
+    """
     if asked.wants is Wants.ANY or not supplies(sentence.text, asked.wants, question):
         return False
     context = _context(sentence, previous)
-    return _about(_terms(sentence.text), asked.focus) and all(_names(context, _terms(n), weights) for n in asked.names)
+    share = focus_share if asked.wants is Wants.NUMBER else 0.0
+    return _about(_terms(sentence.text), asked.focus, weights, share) and all(
+        _names(context, _terms(n), weights) for n in asked.names
+    )
 
 
 def unmet(
@@ -188,6 +215,7 @@ def unmet(
     unknown_terms: tuple[str, ...],
     weights: dict[str, float] | None = None,
     unplaced_names: tuple[str, ...] = (),
+    focus_share: float = 0.0,
 ) -> Missing | None:
     """What the question asks for that none of the (best) retrieved sentences states; None when all is there.
 
@@ -203,7 +231,7 @@ def unmet(
             return _missing(f"a figure for {year}" if asked.wants is Wants.NUMBER else f"anything for {year}", question)
     if asked.wants is Wants.ANY:
         return None
-    if any(gives(question, asked, sentence, previous, weights or {}) for sentence, previous in sentences):
+    if any(gives(question, asked, sentence, previous, weights or {}, focus_share) for sentence, previous in sentences):
         return None
     named = f" ({asked.names[0]})" if asked.names and asked.names[0].lower() not in asked.focus_text.lower() else ""
     if asked.wants is Wants.PERSON and asked.focus_text:

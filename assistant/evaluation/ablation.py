@@ -49,6 +49,7 @@ RULES = (
     Rule("list answers", "answers", {"list_answers": False}),
     Rule("lead sentences from the best passage", "answers", {"lead_sentences": 1}),
     Rule("near misses: what is asked and not stated", "answers", {"near_miss": False}),
+    Rule("a figure must be of what is asked (30% of its weight, not one word)", "answers", {"focus_share": 0.0}),
     Rule("full-coverage refusal floor", "answers", {"full_coverage_cosine": 1.0}),
 )
 
