@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.app.gradio_import import skip_stub_writing
+from assistant.app.gradio_import import patch_gradio
 
-skip_stub_writing()
+patch_gradio()
 
 __all__ = ["build_app"]
 
