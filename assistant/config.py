@@ -108,6 +108,7 @@ class AnswerSettings:
     near_miss: bool = True  # a figure, date, name, year or place asked for and not stated → a partial answer
     near_miss_sentences: int = 12  # the best sentences searched for what is asked
     focus_share: float = 0.3  # a figure gives what is asked when its sentence holds this share of what it is of
+    lean_back: bool = True  # a date or a name may take what it is about from the sentence before
     refusal_min_cosine: float = 0.40  # below this no sentence is close enough to answer (dev trade-off in README)
     full_coverage_cosine: float = 0.25  # enough when one sentence holds every term of the question
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -169,6 +170,17 @@ def test_a_name_whose_words_the_reports_hold_together_is_not_called_missing(assi
     hits = assistant.retrieve("What does Granta Medical Practices plan to become?")
     assert hits.unplaced_names == ()
     assert assistant.retrieve("What does the GOV.UK page say the research covers?").unplaced_names == ()
+
+
+def test_a_date_stated_after_its_subject_answers_when(assistant) -> None:  # type: ignore[no-untyped-def]
+    # "More should be done … to raise awareness … for PCNs. The crucial period … will be post July 2019."
+    for settings_on, state in ((True, "answered"), (False, "partial")):
+        answers = replace(assistant.settings.answers, lean_back=settings_on)
+        answer = assistant.with_settings(replace(assistant.settings, answers=answers)).ask(
+            "When should awareness of mutuals be raised with PCNs?"
+        )
+        assert answer.state == state, answer.text
+        assert ("July 2019" in answer_text(answer)) is settings_on
 
 
 def test_a_share_the_reports_give_is_answered_not_called_missing(assistant) -> None:  # type: ignore[no-untyped-def]

@@ -133,7 +133,7 @@ class ExtractiveAnswerer(Answerer):
                 if kind is not cues.Wants.ANY and s.type_weight and cues.supplies(sentence.text, kind, query):
                     score += s.type_weight  # "how many…" is answered by a sentence with a figure in it
                     if s.direct_weight and gives(
-                        query, asked, sentence, sentences[j - 1] if j > 0 else None, wanted, s.focus_share
+                        query, asked, sentence, sentences[j - 1] if j > 0 else None, wanted, s.focus_share, s.lean_back
                     ):
                         score += s.direct_weight  # ... above all one giving the figure of what was asked about
                 if outline_penalty and cues.is_signpost(sentence.text):
@@ -352,4 +352,5 @@ class ExtractiveAnswerer(Answerer):
             sentences = hits.sentences_of(x.sentence.passage)
             position = x.sentence.position
             pairs.append((x.sentence, sentences[position - 1] if position > 0 else None))
-        return unmet(hits.query, pairs, hits.unknown_terms, hits.term_weights, hits.unplaced_names, self.settings.focus_share)
+        s = self.settings
+        return unmet(hits.query, pairs, hits.unknown_terms, hits.term_weights, hits.unplaced_names, s.focus_share, s.lean_back)

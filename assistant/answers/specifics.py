@@ -193,20 +193,25 @@ def gives(
     previous: SentenceHit | None,
     weights: dict[str, float],
     focus_share: float = 0.0,
+    lean_back: bool = False,
 ) -> bool:
     """The sentence gives what the question asks for: a figure, date or name, of the thing asked about.
 
     For a figure, ``focus_share`` of what it is a figure of must be in the sentence ("a percentage of mutuals
     holding an Outstanding CQC rating" is not given by a percentage of mutuals in health and social care); a
-    role asked about ("the chief executive") needs only one of its words.
+    role asked about ("the chief executive") needs only one of its words, and with ``lean_back`` a date or a name
+    may find it in the sentence before or the section heading.
     """
     if asked.wants is Wants.ANY or not supplies(sentence.text, asked.wants, question):
         return False
     context = _context(sentence, previous)
-    share = focus_share if asked.wants is Wants.NUMBER else 0.0
-    return _about(_terms(sentence.text), asked.focus, weights, share) and all(
-        _names(context, _terms(n), weights) for n in asked.names
-    )
+    if asked.wants is Wants.NUMBER:  # a figure must say itself what it is a figure of
+        return _about(_terms(sentence.text), asked.focus, weights, focus_share) and all(
+            _names(context, _terms(n), weights) for n in asked.names
+        )
+    # a date or a name may take what it is about from the sentence before ("This will be post July 2019.")
+    own = context if lean_back else _terms(sentence.text)
+    return _about(own, asked.focus, weights) and all(_names(context, _terms(n), weights) for n in asked.names)
 
 
 def unmet(
@@ -216,6 +221,7 @@ def unmet(
     weights: dict[str, float] | None = None,
     unplaced_names: tuple[str, ...] = (),
     focus_share: float = 0.0,
+    lean_back: bool = False,
 ) -> Missing | None:
     """What the question asks for that none of the (best) retrieved sentences states; None when all is there.
 
@@ -231,7 +237,7 @@ def unmet(
             return _missing(f"a figure for {year}" if asked.wants is Wants.NUMBER else f"anything for {year}", question)
     if asked.wants is Wants.ANY:
         return None
-    if any(gives(question, asked, sentence, previous, weights or {}, focus_share) for sentence, previous in sentences):
+    if any(gives(question, asked, sentence, previous, weights or {}, focus_share, lean_back) for sentence, previous in sentences):
         return None
     named = f" ({asked.names[0]})" if asked.names and asked.names[0].lower() not in asked.focus_text.lower() else ""
     if asked.wants is Wants.PERSON and asked.focus_text:

@@ -50,6 +50,7 @@ RULES = (
     Rule("lead sentences from the best passage", "answers", {"lead_sentences": 1}),
     Rule("near misses: what is asked and not stated", "answers", {"near_miss": False}),
     Rule("a figure must be of what is asked (30% of its weight, not one word)", "answers", {"focus_share": 0.0}),
+    Rule("a date or name may take its subject from the sentence before", "answers", {"lean_back": False}),
     Rule("full-coverage refusal floor", "answers", {"full_coverage_cosine": 1.0}),
 )
 
