@@ -205,13 +205,12 @@ def gives(
     if asked.wants is Wants.ANY or not supplies(sentence.text, asked.wants, question):
         return False
     context = _context(sentence, previous)
+    if not all(_names(context, _terms(n), weights) for n in asked.names):
+        return False
     if asked.wants is Wants.NUMBER:  # a figure must say itself what it is a figure of
-        return _about(_terms(sentence.text), asked.focus, weights, focus_share) and all(
-            _names(context, _terms(n), weights) for n in asked.names
-        )
+        return _about(_terms(sentence.text), asked.focus, weights, focus_share)
     # a date or a name may take what it is about from the sentence before ("This will be post July 2019.")
-    own = context if lean_back else _terms(sentence.text)
-    return _about(own, asked.focus, weights) and all(_names(context, _terms(n), weights) for n in asked.names)
+    return _about(context if lean_back else _terms(sentence.text), asked.focus, weights)
 
 
 def unmet(
