@@ -225,9 +225,8 @@ class Assistant:
 
     def retrieve(self, query: str, k: int = 5, history: list[dict[str, str]] | None = None) -> Hits:
         """What retrieval finds for ``query`` (read in the context of ``history``), as one Hits result."""
-        text = clean_query(query, self.settings.max_query_chars)
-        messages = clean_history(history, self.settings.max_history_turns)
-        return self.retriever.retrieve(self.standalone_query(text, messages), self._k(k), as_asked=text)
+        text, _, standalone = self._question(query, history)
+        return self.retriever.retrieve(standalone, self._k(k), as_asked=text)
 
     def search(self, query: str, k: int = 5, history: list[dict[str, str]] | None = None) -> list[Passage]:
         """Passages that answer ``query``, best first, each a span-exact quote of its document.
@@ -235,9 +234,14 @@ class Assistant:
         Raises BadQuestion for an empty or over-long query or a k outside 1–50, BadHistory for a history
         that is not a list.
         """
+        text, _, standalone = self._question(query, history)
+        return self.retriever.search(standalone, self._k(k), as_asked=text)
+
+    def _question(self, query: str, history: list[dict[str, str]] | None) -> tuple[str, list[dict[str, str]], str]:
+        """The query and history checked and cleaned, and the query as it stands alone in that history."""
         text = clean_query(query, self.settings.max_query_chars)
         messages = clean_history(history, self.settings.max_history_turns)
-        return self.retriever.search(self.standalone_query(text, messages), self._k(k), as_asked=text)
+        return text, messages, self.standalone_query(text, messages)
 
     def standalone_query(self, question: str, history: list[dict[str, str]]) -> str:
         """The question rewritten to stand alone given the conversation (unchanged when it already does)."""
@@ -255,9 +259,7 @@ class Assistant:
         return self._llm
 
     def _read(self, question: str, history: list[dict[str, str]] | None) -> tuple[str, Hits, Answerer]:
-        text = clean_query(question, self.settings.max_query_chars)
-        messages = clean_history(history, self.settings.max_history_turns)
-        query = self.standalone_query(text, messages)
+        text, messages, query = self._question(question, history)
         answerer = self.llm or self.extractive
         if self.llm is not None and messages:
             query = self.llm.condense(text, messages, fallback=query)  # type: ignore[attr-defined]
