@@ -40,6 +40,12 @@ def test_a_figure_counts_only_outside_the_label_or_numbering() -> None:
     assert supplies("The project is led by Sussex Community Health Trust.", Wants.PERSON, "Who leads the project?")
 
 
+def test_a_currency_sign_or_percent_sign_without_a_number_is_not_a_figure() -> None:
+    assert not supplies("Social franchising: ££ significant upfront investment needed", Wants.NUMBER)
+    assert not supplies("Costs are shown in £ and growth in % in the table below.", Wants.NUMBER)
+    assert supplies("The programme is worth £4 million.", Wants.NUMBER) and supplies("Up 12% on last year.", Wants.NUMBER)
+
+
 def test_a_date_does_not_answer_who() -> None:
     assert not supplies("Published 4 November 2019", Wants.PERSON, "Who wrote the report?")
     assert not supplies("The board meets on Monday.", Wants.PERSON, "Who chairs the board?")

@@ -46,7 +46,7 @@ _TIME_CUE = re.compile(
     r"^\s*when\b|\bwhat\s+(?:year|date|month|period|moment|time)\b|\bby\s+when\b|\bhow\s+soon\b", re.IGNORECASE
 )
 _LABEL = re.compile(r"^\s*(?:[^|]*\|\s*)?(?:Footnote\s+\d+:|Recommendation\s+\d+:|\d+(?:\.\d+)*\.?\s)?")  # owner | 10.2.
-_FIGURE = re.compile(r"(?<![\w-])[£$€]?\d[\d,.]*(?:%|bn|m|k)?(?![\w-])|£|%")
+_FIGURE = re.compile(r"(?<![\w-])[£$€]?\d[\d,.]*(?:%|bn|m|k)?(?![\w-])")
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|hundred|thousand|million|billion|half|third|quarter|dozen)\b"
 )
