@@ -165,3 +165,23 @@ def test_a_damaged_cached_export_is_detected_and_exported_again(tmp_path: Path, 
     assert export_problem(folder, "int8") == ""
     texts = ["How many mutuals are there?", "Community interest companies"]
     assert _cosines(healed.embed(texts), int8.embed(texts)).min() >= 0.999
+
+
+def test_the_int8_check_groups_every_dense_layer_once_and_runs_a_partly_quantised_model(
+    tmp_path: Path, cache: Path, fp32: OnnxEmbedder, passages: list[str]
+) -> None:
+    from assistant.index.int8_check import GROUPS, in_group, quantise, weight_matmuls
+    from assistant.index.onnx_encoder import VARIANTS, cached_export
+
+    source = cached_export(bundled_model_path(), "fp32", cache, notify=lambda _m: None) / VARIANTS["fp32"]
+    nodes = weight_matmuls(source)
+    assert len(nodes) == 36  # six layers × query, key, value, attention output, two feed-forward layers
+    parts = ("query, key, value", "attention output", "feed-forward 1", "feed-forward 2")
+    chosen = [[n for n in nodes if in_group(n, GROUPS[p])] for p in parts]
+    assert [len(c) for c in chosen] == [18, 6, 6, 6] and sorted(n for c in chosen for n in c) == sorted(nodes)
+    target = tmp_path / "model-part.onnx"
+    quantise(source, target, chosen[0])
+    partial = OnnxEmbedder(cache_dir=cache, model_file=target, notify=lambda _m: None)
+    assert partial.name != fp32.name  # its vectors can never be mistaken for the model's own
+    cosines = _cosines(partial.embed(passages), fp32.embed(passages))
+    assert cosines.min() >= 0.99 and cosines.max() < 1.0 - 1e-7  # quantised (not the same file), and close

@@ -357,6 +357,7 @@ class OnnxEmbedder:
         notify: Notify = _stderr,
         threads: int | None = None,
         batch_tokens: int = 1024,
+        model_file: Path | None = None,  # another ONNX file of the same export (experiments: partial int8)
     ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -367,7 +368,9 @@ class OnnxEmbedder:
         folder = cached_export(location, variant, cache_dir, notify)
         facts = _read_json(folder / "pooling.json")
         base = "sentence-transformers/all-MiniLM-L6-v2" if model == BUNDLED_MODEL else model
-        self.name = base if variant == "fp32" else f"{base}@onnx-{variant}"
+        self.name = (
+            base if variant == "fp32" and model_file is None else f"{base}@onnx-{model_file.stem if model_file else variant}"
+        )
         self.variant = variant
         self.dimension = int(facts["dimension"])
         self.max_tokens = int(facts["max_seq_length"])
@@ -390,7 +393,7 @@ class OnnxEmbedder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         # Opening the session takes 0.2–0.3 s, mostly in onnxruntime's C++ code: it runs in a thread while the
         # caller goes on (reading the index, building BM25) and the first embedding waits for it.
-        path = str(folder / VARIANTS[variant])
+        path = str(model_file or folder / VARIANTS[variant])
         self._opening = ThreadPoolExecutor(1, thread_name_prefix="onnx-open").submit(
             ort.InferenceSession, path, options, providers=["CPUExecutionProvider"]
         )
