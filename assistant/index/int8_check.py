@@ -20,7 +20,6 @@ import argparse
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +28,19 @@ import numpy as np
 from assistant.config import Settings
 from assistant.index.build import plan_build
 from assistant.index.embedder import bundled_model_path
+from assistant.index.onnx_check import timed_embed
 from assistant.index.onnx_encoder import VARIANTS, OnnxEmbedder, cached_export
 
-GROUPS = {
-    "all dense layers": ("/query/", "/key/", "/value/", "attention/output/dense", "intermediate/dense", "/output/dense"),
+_LAYERS = {
     "query, key, value": ("/query/", "/key/", "/value/"),
     "attention output": ("attention/output/dense",),
     "feed-forward 1": ("intermediate/dense",),
     "feed-forward 2": ("/output/dense",),
-    "query, key, value + feed-forward 1": ("/query/", "/key/", "/value/", "intermediate/dense"),
+}
+GROUPS = {
+    "all dense layers": tuple(part for parts in _LAYERS.values() for part in parts),
+    **_LAYERS,
+    "query, key, value + feed-forward 1": _LAYERS["query, key, value"] + _LAYERS["feed-forward 1"],
 }
 VARIANT_OPTIONS: dict[str, dict[str, Any]] = {
     "7-bit weights": {"reduce_range": True},
@@ -67,14 +70,9 @@ def quantise(source: Path, target: Path, nodes: list[str], **options: Any) -> No
 
 
 def timed(embedder: OnnxEmbedder, texts: list[str], rounds: int) -> tuple[np.ndarray, float]:
-    embedder.embed(texts[:16])  # the session opens and warms up outside the timing
-    best = float("inf")
-    vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
-    for _ in range(rounds):
-        started = time.perf_counter()
-        vectors = embedder.embed(texts)
-        best = min(best, time.perf_counter() - started)
-    return vectors, best
+    """Vectors and the fastest of ``rounds`` timed passes (``onnx_check.timed_embed``: a warm-up batch first)."""
+    passes = [timed_embed(embedder, texts) for _ in range(rounds)]
+    return passes[-1][0], len(texts) / max(rate for _, rate, _ in passes)
 
 
 def flops_per_piece(dimension: int, layers: int, inner: int, mean_length: float) -> float:
