@@ -34,7 +34,15 @@ def ask_in_browser(page: Any, question: str, timeout_ms: int = 60_000) -> None:
     before = page.locator("#chat .answer-message").count()
     box = page.locator("#question textarea")
     box.fill(question)
-    box.press("Enter")
+    # taken: the app empties the box and shows a pending answer as soon as it has the question
+    taken = "() => !document.querySelector('#question textarea').value || !!document.querySelector('#chat .pending')"
+    for _ in range(3):  # an Enter pressed before the page has wired its events is lost: press it again
+        box.press("Enter")
+        try:
+            page.wait_for_function(taken, timeout=10_000)
+            break
+        except Exception:  # Playwright's TimeoutError: the question was not taken yet
+            continue
     page.wait_for_function(
         "(n) => document.querySelectorAll('#chat .answer-message .marker, #chat .answer-message .refusal, "
         "#chat .answer-message .partial').length > 0 && document.querySelectorAll('#chat .answer-message').length > n "
